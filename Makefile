@@ -1,0 +1,29 @@
+# Two commands do all set-up on a fresh machine:  make demo   and   make test
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean system
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip==26.3"
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+# Debian tools the tests use (exiftool reads metadata back). Installed only when missing.
+system:
+	@command -v exiftool >/dev/null || bash scripts/install-system.sh
+
+demo: $(STAMP)
+	$(VENV)/bin/redactor redact samples -o out
+
+test: $(STAMP) system
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check redactor tests
+	$(VENV)/bin/mypy redactor
+
+clean:
+	rm -rf out

@@ -1,0 +1,1 @@
+"""Model manifest, installed as ``redactor._models`` (see pyproject.toml)."""

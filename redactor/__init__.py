@@ -1,0 +1,39 @@
+"""redactor: find faces, licence plates and personal text in photos and hide them irreversibly.
+
+    from redactor import Redactor, Policy
+    result = Redactor(policy=Policy.default()).redact("photo.jpg")
+"""
+
+__version__ = "0.1.0"
+
+from .errors import (  # noqa: E402
+    AnalysisError,
+    ImageError,
+    ImageTooLargeError,
+    ModelError,
+    OutputError,
+    PolicyError,
+    RedactorError,
+    UnreadableImageError,
+)
+from .pipeline import Failure, Redactor  # noqa: E402
+from .policy import Policy  # noqa: E402
+from .types import Finding, Quad, Result  # noqa: E402
+
+__all__ = [
+    "AnalysisError",
+    "Failure",
+    "Finding",
+    "ImageError",
+    "ImageTooLargeError",
+    "ModelError",
+    "OutputError",
+    "Policy",
+    "PolicyError",
+    "Quad",
+    "Redactor",
+    "RedactorError",
+    "Result",
+    "UnreadableImageError",
+    "__version__",
+]

@@ -1,0 +1,129 @@
+"""Command line: a thin layer over the library. Library errors become messages and exit codes here.
+
+Exit codes: 0 every image redacted (or skipped as already done); 1 at least one image failed;
+2 the command could not start (bad arguments, policy, model, unsafe output folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import RedactorError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _default_jobs() -> int:
+    """Worker processes: one per two cores (each runs ONNX Runtime on two threads), at least 1.
+
+    On the 2-core reference machine this is one process using both cores.
+    """
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="redactor",
+        description="Find faces, licence plates and personal text (Traditional Chinese and English) "
+        "in photos and write redacted copies that cannot be reversed, with a JSON report per image.",
+    )
+    parser.add_argument("--version", action="version", version=f"redactor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("redact", help="redact images and folders into an output folder",
+                       description="Redact image files and folders (recursive) into OUTDIR, mirroring "
+                       "their names; writes NAME.json reports beside the outputs. Re-running resumes: "
+                       "images already done with the same content and policy are skipped.")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR", help="output folder")
+    p.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+    p.add_argument("--dry-run", action="store_true", help="write reports only, no images")
+    p.add_argument("--jobs", type=int, default=_default_jobs(), metavar="N",
+                   help="worker processes (default: %(default)s on this machine)")
+    p.add_argument("--force", action="store_true", help="redo images even if already done")
+    p.add_argument("--report-text", action="store_true",
+                   help="write hidden text in clear in the reports (it is personal data; default: masked)")
+    p.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
+                   help="refuse images with more pixels than this (default: %(default)s)")
+    p.set_defaults(func=cmd_redact)
+
+    m = sub.add_parser("models", help="list the models and verify their sha256",
+                       description="List every model from models/manifest.toml and verify each file.")
+    m.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RedactorError as e:
+        print(f"redactor: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("redactor: interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+def _load_policy(path: Path | None):
+    from .policy import Policy
+
+    policy = Policy.load(path) if path else Policy.default()
+    reversible = policy.reversible_text_actions()
+    if reversible:
+        print(f"redactor: warning: {', '.join(reversible)} set to blur/pixelate in {policy.source}; "
+              "blurred or pixelated text can sometimes be read back. Use fill for text.", file=sys.stderr)
+    return policy
+
+
+def cmd_redact(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from . import batch
+
+    if args.jobs < 1:
+        raise RedactorError(f"--jobs {args.jobs}: use 1 or more")
+    policy = _load_policy(args.policy)
+    jobs = batch.plan(args.inputs, args.output)
+    if not jobs:
+        print(f"redactor: no images found in {', '.join(map(str, args.inputs))} "
+              f"(looked for {', '.join(sorted(batch.IMAGE_SUFFIXES))})", file=sys.stderr)
+        return EXIT_FAILED
+    cores = os.cpu_count() or 1
+    opts = batch.Options(policy=policy, dry_run=args.dry_run, force=args.force, clear_text=args.report_text,
+                         max_pixels=args.max_pixels, threads=max(1, cores // args.jobs))
+    bar = tqdm(total=len(jobs), unit="img", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+
+    def progress(outcome: batch.Outcome) -> None:
+        if outcome.status == "failed":
+            bar.write(f"redactor: FAILED {outcome.message}", file=sys.stderr)
+        bar.update(1)
+
+    t0 = time.perf_counter()
+    outcomes = batch.run(jobs, opts, jobs_n=args.jobs, on_outcome=progress)
+    bar.close()
+    failed = [o for o in outcomes if o.status == "failed"]
+    print(f"redactor: {batch.summary(outcomes, time.perf_counter() - t0)}; outputs and reports in {args.output}")
+    if failed:
+        print(f"redactor: {len(failed)} image(s) failed and were NOT written; see the messages above "
+              "and their .json reports", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models import manifest, model_path
+
+    for entry in manifest().values():
+        path = model_path(entry.name)
+        print(f"ok  {entry.name:18} {entry.requirement:34} {entry.licence:12} {path}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

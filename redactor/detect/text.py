@@ -1,0 +1,102 @@
+"""Text lines with PP-OCR (rapidocr's detection and recognition stages, ONNX Runtime).
+
+We drive rapidocr's two stages ourselves instead of calling ``RapidOCR()``:
+- its end-to-end call turns stage errors into empty results, and an empty result would let an
+  image through unredacted; here any failure raises :class:`AnalysisError`;
+- the pipeline batches recognition crops from many images through one model call;
+- we build the ONNX Runtime sessions from the manifest-verified model files, so rapidocr never
+  reaches its download path, and we choose the thread count per worker process.
+
+Coordinates: quads in pixels of the RGB image passed in (EXIF-corrected).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import AnalysisError
+from ..models import model_path
+from ..types import Quad
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    """Detection resolution and thresholds.
+
+    ``max_side``: detection runs on the photo shrunk so its long side is at most this many
+    pixels. PP-OCR's detector loses lines below ≈8 px high, so for 1600×1200 walls with
+    13 px notes the full resolution is kept (see bench/README.md for the measurements).
+    """
+
+    max_side: int = 2048
+    box_thresh: float = 0.5  # DB box score below which a candidate line is dropped
+    unclip_ratio: float = 1.6  # how far DB grows a line's core region to cover the glyphs
+    rec_batch: int = 16  # recognition crops per model call
+    threads: int = 0  # ONNX Runtime intra-op threads; 0 = ONNX Runtime's default (all cores)
+
+
+class RapidOCREngine:
+    """Text detection and recognition. Built once; safe to reuse across images."""
+
+    name = "rapidocr"
+
+    def __init__(self, options: TextOptions | None = None) -> None:
+        from omegaconf import OmegaConf
+        from rapidocr.ch_ppocr_det import TextDetector
+        from rapidocr.ch_ppocr_rec import TextRecognizer
+        from rapidocr.main import DEFAULT_CFG_PATH
+        from rapidocr.utils.log import logger
+        from rapidocr.utils.parse_parameters import ParseParams
+
+        logger.setLevel("WARNING")  # its INFO lines ("Using engine...") would drown the progress bar
+
+        self.options = opts = options or TextOptions()
+        cfg = ParseParams.load(DEFAULT_CFG_PATH)
+        det_cfg = OmegaConf.merge(cfg.Det, {"limit_type": "max", "limit_side_len": opts.max_side,
+                                            "box_thresh": opts.box_thresh, "unclip_ratio": opts.unclip_ratio})
+        rec_cfg = OmegaConf.merge(cfg.Rec, {"rec_batch_num": opts.rec_batch})
+        engine = OmegaConf.merge(cfg.EngineConfig.onnxruntime, {"intra_op_num_threads": opts.threads or -1,
+                                                                "inter_op_num_threads": 1 if opts.threads else -1})
+        det_cfg.engine_cfg = rec_cfg.engine_cfg = engine
+        rec_cfg.font_path = None
+        # An explicit, manifest-verified model path: rapidocr never reaches its download code.
+        det_cfg.model_path = str(model_path("ppocr-det"))
+        rec_cfg.model_path = str(model_path("ppocr-rec"))
+        self._det = TextDetector(det_cfg)
+        self._rec = TextRecognizer(rec_cfg)
+
+    def detect(self, rgb: np.ndarray) -> list[tuple[Quad, float]]:
+        """Line quads and detection scores, in reading order (top to bottom, left to right)."""
+        try:
+            out = self._det(np.ascontiguousarray(rgb[:, :, ::-1]))  # the models were trained on BGR
+        except Exception as e:  # onnxruntime raises plain exceptions; turn any into a loud failure
+            raise AnalysisError(f"text detection failed: {type(e).__name__}: {e}") from e
+        if out.boxes is None:
+            return []
+        return [(Quad.from_array(b), float(s)) for b, s in zip(out.boxes, out.scores, strict=True)]
+
+    @staticmethod
+    def crop(rgb: np.ndarray, quad: Quad) -> np.ndarray:
+        """The line straightened into a horizontal strip (BGR, as the recogniser expects)."""
+        from rapidocr.utils.process_img import get_rotate_crop_image
+
+        pts = quad.array().astype(np.float32)
+        return get_rotate_crop_image(rgb[:, :, ::-1], copy.deepcopy(pts))
+
+    def read(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Recognise many line crops (from any number of images) in batches."""
+        if not crops:
+            return []
+        from rapidocr.ch_ppocr_rec import TextRecInput
+
+        try:
+            out = self._rec(TextRecInput(img=crops))
+        except Exception as e:
+            raise AnalysisError(f"text recognition failed: {type(e).__name__}: {e}") from e
+        if out.txts is None or len(out.txts) != len(crops):
+            raise AnalysisError(f"text recognition returned {len(out.txts or ())} results for {len(crops)} lines")
+        return [(t, float(s)) for t, s in zip(out.txts, out.scores, strict=True)]
+

@@ -1,0 +1,47 @@
+"""Every error redactor raises on purpose, in one tree.
+
+    RedactorError                 base: catch this to catch everything below
+    ├── PolicyError               policy file or value is invalid (names the key)
+    ├── ModelError                a model is missing or its sha256 does not match the manifest
+    ├── ImageError                an input image cannot be used safely
+    │   ├── UnreadableImageError  not an image, truncated, unreadable, unsupported format
+    │   └── ImageTooLargeError    more pixels than the limit (decompression-bomb guard)
+    ├── AnalysisError             a detector failed on an image: the image must not be written
+    └── OutputError               an output path is unsafe (would escape OUTDIR or overwrite an input)
+
+Messages name the file, what was wrong, and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class RedactorError(Exception):
+    """Base of every error redactor raises on purpose."""
+
+
+class PolicyError(RedactorError):
+    """The policy file or a policy value is invalid."""
+
+
+class ModelError(RedactorError):
+    """A model file is missing, or does not match the sha256 in models/manifest.toml."""
+
+
+class ImageError(RedactorError):
+    """An input image cannot be used safely."""
+
+
+class UnreadableImageError(ImageError):
+    """The input is not a readable, supported image."""
+
+
+class ImageTooLargeError(ImageError):
+    """The input has more pixels than allowed; refused before decoding."""
+
+
+class AnalysisError(RedactorError):
+    """A detector failed: the image's findings are unknown, so it is not written."""
+
+
+class OutputError(RedactorError):
+    """An output path is unsafe: it would escape the output folder or overwrite an input."""

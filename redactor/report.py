@@ -1,0 +1,77 @@
+"""The per-image JSON report (schema ``redactor.report/1``).
+
+A report lists every finding (category, polygon, score, action, detector, recognizer), the
+timings, the tool and model versions, and the input's sha256 (what a resumed batch compares).
+Hidden text is personal data: it appears only masked (``9*** **67``) unless the caller asks
+for clear text explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from . import __version__
+from .models import versions
+from .policy import Policy
+from .types import Result, Source
+
+SCHEMA = "redactor.report/1"
+
+
+def mask_text(text: str) -> str:
+    """Keep the first and the last two visible characters; replace the others with '*'.
+
+    Spaces and punctuation stay so the shape is recognisable; strings of 4 characters or
+    fewer are masked entirely (a Chinese name is 2-3 characters).
+    """
+    visible = [i for i, ch in enumerate(text) if ch.isalnum()]
+    if len(visible) <= 4:
+        keep: set[int] = set()
+    else:
+        keep = {visible[0], *visible[-2:]}
+    return "".join(ch if (i in keep or not ch.isalnum()) else "*" for i, ch in enumerate(text))
+
+
+def build(*, name: str, status: str, policy: Policy, result: Result | None = None,
+          source: Source | None = None, output: str | None = None, error: str | None = None,
+          clear_text: bool = False) -> dict[str, Any]:
+    """A JSON-ready report. ``status``: "redacted", "dry-run" or "failed"."""
+    src = source or (result.source if result else None)
+    report: dict[str, Any] = {
+        "schema": SCHEMA,
+        "status": status,
+        "input": {"path": name},
+        "output": output,
+        "error": error,
+        "tool": {"name": "redactor", "version": __version__},
+        "models": versions(),
+        "policy": {"source": policy.source, "fingerprint": policy.fingerprint()},
+    }
+    if src is not None:
+        report["input"].update({
+            "sha256": src.sha256, "format": src.format, "width": src.width, "height": src.height,
+            "exif_orientation": src.orientation,
+        })
+    if result is not None:
+        report["findings"] = [
+            {
+                "category": f.category,
+                "polygon": [[round(x, 1), round(y, 1)] for x, y in f.quad.points],
+                "score": f.score,
+                "action": f.action,
+                "detector": f.detector,
+                "recognizer": f.recognizer,
+                **({"text": f.text} if clear_text else {"text_masked": mask_text(f.text)} if f.text else {}),
+            }
+            for f in result.findings
+        ]
+        report["counts"] = dict(Counter(f.category for f in result.findings))
+        report["replaced_fraction"] = round(float(result.mask.mean()), 5)
+        report["timings"] = {k: round(v, 4) for k, v in result.timings.items()}
+    return report
+
+
+def dumps(report: dict[str, Any]) -> bytes:
+    return (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

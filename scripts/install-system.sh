@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs: exiftool (reads output metadata back).
+set -euo pipefail
+pkgs=(libimage-exiftool-perl)
+if [ "$(id -u)" -ne 0 ]; then
+  echo "redactor: exiftool is missing; run as root: apt-get install ${pkgs[*]}" >&2
+  exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null

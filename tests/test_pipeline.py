@@ -1,0 +1,96 @@
+"""Pipeline wiring with fake detectors: what gets hidden, and failing closed."""
+
+import numpy as np
+import pytest
+
+from redactor import AnalysisError, Failure, Policy, Redactor
+from redactor.detect import FACE_DETECTORS, TEXT_ENGINES
+from redactor.pipeline import group_lines
+from redactor.types import Detection, Quad
+
+PHONE = Quad.from_box(10, 10, 110, 30)
+SLOGAN = Quad.from_box(10, 100, 150, 130)
+FACE = Quad.from_box(150, 20, 190, 70)
+
+
+class FakeText:
+    """Reads fixed lines; `fail_on` makes recognition raise for images whose top-left pixel is 13."""
+
+    def __init__(self, options=None, lines=None):
+        self.lines = lines or [(PHONE, "電話 9123 4567"), (SLOGAN, "香港加油")]
+
+    def detect(self, rgb):
+        if rgb[0, 0, 0] == 13:
+            raise RuntimeError("detector exploded")
+        return [(q, 0.9) for q, _ in self.lines]
+
+    def crop(self, rgb, quad):
+        return np.zeros((8, 8, 3), np.uint8)
+
+    def read(self, crops):
+        texts = [t for _, t in self.lines]
+        return [(texts[i % len(texts)], 0.95) for i in range(len(crops))]
+
+
+class FakeFaces:
+    def __call__(self, rgb):
+        return [Detection(kind="face", quad=FACE, score=0.9, detector="fake")]
+
+
+@pytest.fixture
+def redactor(monkeypatch):
+    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(**kw))
+    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: FakeFaces())
+    return Redactor(ocr="fake", faces="fake")
+
+
+def photo(value=120):
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, (160, 220, 3), dtype=np.uint8)
+    img[0, 0] = value
+    return img
+
+
+def test_phone_filled_slogan_spared_face_blurred(redactor):
+    img = photo()
+    result = redactor.redact(img)
+    cats = sorted(f.category for f in result.findings)
+    assert cats == ["face", "phone"]
+    assert result.mask[15:25, 20:100].all(), "phone line not covered"
+    assert (result.image[15:25, 20:100] == 0).all(), "phone not filled solid"
+    assert not result.mask[105:125, 20:140].any(), "slogan hidden"
+    assert result.mask[30:60, 160:180].all(), "face not hidden"
+    face_px = result.image[30:60, 160:180].astype(float)
+    assert face_px.std() < img[30:60, 160:180].std() * 0.5
+    assert np.array_equal(img, photo()), "input modified"
+    phone = next(f for f in result.findings if f.category == "phone")
+    assert phone.action == "fill" and phone.text == "電話 9123 4567" and phone.detector == "rapidocr"
+
+
+def test_policy_without_phone_leaves_it(monkeypatch):
+    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(**kw))
+    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: FakeFaces())
+    r = Redactor(Policy.from_toml("protect = ['face', 'name']"), ocr="fake", faces="fake")
+    assert [f.category for f in r.redact(photo()).findings] == ["face"]
+
+
+def test_failing_detector_fails_closed_and_batch_goes_on(redactor):
+    out = list(redactor.redact_many([photo(), photo(13), photo()], names=["a", "b", "c"]))
+    assert [type(o).__name__ for o in out] == ["Result", "Failure", "Result"]
+    failure = out[1]
+    assert isinstance(failure, Failure) and "b" in str(failure.error) and "detector exploded" in str(failure.error)
+    with pytest.raises(AnalysisError, match="detector exploded"):
+        redactor.redact(photo(13), name="bad.jpg")
+
+
+def test_recognition_returning_too_few_results_is_an_error(monkeypatch, redactor):
+    monkeypatch.setattr(redactor._text, "read", lambda crops: [("x", 1.0)] * (len(crops) - 1))
+    with pytest.raises(AnalysisError):
+        redactor.redact(photo())
+
+
+def test_group_lines_joins_a_note_and_separates_far_lines():
+    note = [Quad.from_box(0, 0, 100, 14), Quad.from_box(0, 18, 90, 32), Quad.from_box(5, 36, 80, 50)]
+    far = [Quad.from_box(300, 0, 400, 14), Quad.from_box(0, 200, 100, 214)]
+    groups = group_lines(note + far)
+    assert [0, 1, 2] in groups and [3] in groups and [4] in groups
