@@ -1,0 +1,99 @@
+"""The CLI through its real entry point (the `redactor` executable), with the real models."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REDACTOR = str(Path(sys.executable).with_name("redactor"))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, check=None):
+    proc = subprocess.run([REDACTOR, *map(str, args)], capture_output=True, text=True, timeout=300)
+    if check is not None:
+        assert proc.returncode == check, proc.stderr + proc.stdout
+    return proc
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Two small clean images in a nested folder, plus nothing else."""
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(90, 160, (120, 160, 3), dtype=np.uint8)).save(src / "a.png")
+    Image.fromarray(rng.integers(90, 160, (100, 140, 3), dtype=np.uint8)).save(src / "sub" / "b.jpg", quality=90)
+    return src
+
+
+def test_mirrors_folders_writes_reports_and_resumes(folder, tmp_path):
+    out = tmp_path / "out"
+    proc = run("redact", folder, "-o", out, check=0)
+    assert "2 redacted" in proc.stdout
+    assert (out / "a.png").is_file() and (out / "sub" / "b.jpg").is_file()
+    rep = json.loads((out / "sub" / "b.jpg.json").read_text())
+    assert rep["status"] == "redacted" and rep["schema"] == "redactor.report/1"
+    assert rep["input"]["sha256"] and rep["models"]["ppocr-rec"].startswith("rapidocr==3.10.0")
+    # Re-run: nothing to redo.
+    again = run("redact", folder, "-o", out, check=0)
+    assert "2 skipped" in again.stdout
+    # Changed content under the same name is redone (resume compares content, not names).
+    Image.fromarray(np.zeros((50, 50, 3), np.uint8)).save(folder / "a.png")
+    third = run("redact", folder, "-o", out, check=0)
+    assert "1 redacted" in third.stdout and "1 skipped" in third.stdout
+
+
+def test_bad_file_fails_clearly_batch_goes_on(folder, tmp_path):
+    (folder / "broken.jpg").write_text("this is not a photo")
+    out = tmp_path / "out"
+    proc = run("redact", folder, "-o", out, check=1)
+    assert "broken.jpg" in proc.stderr and "FAILED" in proc.stderr
+    assert not (out / "broken.jpg").exists(), "a failed image must never be written"
+    assert json.loads((out / "broken.jpg.json").read_text())["status"] == "failed"
+    assert (out / "a.png").is_file() and (out / "sub" / "b.jpg").is_file()
+
+
+def test_refuses_to_write_into_the_input_folder(folder):
+    proc = run("redact", folder, "-o", folder / "redacted", check=2)
+    assert "inside the input folder" in proc.stderr
+    assert not (folder / "redacted").exists()
+
+
+def test_dry_run_writes_reports_only(folder, tmp_path):
+    out = tmp_path / "out"
+    run("redact", folder, "-o", out, "--dry-run", check=0)
+    assert (out / "a.png.json").is_file() and not (out / "a.png").exists()
+
+
+def test_bad_policy_exit_2_names_the_key(folder, tmp_path):
+    pol = tmp_path / "p.toml"
+    pol.write_text("[actions]\nface = 'smudge'\n")
+    proc = run("redact", folder, "-o", tmp_path / "out", "--policy", pol, check=2)
+    assert "actions.face" in proc.stderr and "p.toml" in proc.stderr
+
+
+def test_reversible_text_action_warns(folder, tmp_path):
+    pol = tmp_path / "p.toml"
+    pol.write_text("[actions]\nphone = 'blur'\n")
+    proc = run("redact", folder, "-o", tmp_path / "out", "--policy", pol, check=0)
+    assert "phone" in proc.stderr and "read back" in proc.stderr
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    from redactor.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name in sub.choices:
+        assert run(name, "--help", check=0).stdout.strip()
+        assert f"redactor {name}" in readme, f"README does not document `redactor {name}`"
+
+
+def test_models_command_verifies_all():
+    proc = run("models", check=0)
+    assert proc.stdout.count("ok ") == 4
