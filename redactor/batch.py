@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import io, report
-from .errors import OutputError, RedactorError
+from .errors import AnalysisError, OutputError, RedactorError
 from .models import sha256_of
 from .pipeline import Failure, Redactor
 from .policy import Policy
@@ -47,6 +47,7 @@ class Options:
     dry_run: bool = False
     force: bool = False  # redo images even when their report says they are done
     clear_text: bool = False  # put hidden text in clear in reports
+    verify: bool = False  # re-detect on the written output; remove it if anything protected remains
     max_pixels: int = 120_000_000
     threads: int = 0  # ONNX Runtime threads per process; 0 = all cores
 
@@ -116,6 +117,7 @@ def run(jobs: list[Job], opts: Options, *, jobs_n: int = 1,
     """Redact every job; ``on_outcome`` is called after each image (progress)."""
     outcomes: list[Outcome] = []
     todo = []
+    _remove_stale_temp_files(jobs)
     for j in jobs:
         if is_done(j, opts):
             outcomes.append(Outcome(j, "skipped", "already done (same input content and policy)"))
@@ -128,6 +130,15 @@ def run(jobs: list[Job], opts: Options, *, jobs_n: int = 1,
         if on_outcome:
             on_outcome(outcome)
     return outcomes
+
+
+def _remove_stale_temp_files(jobs: list[Job]) -> None:
+    """A run killed mid-write leaves ``.NAME.RANDOM.tmp`` files (see io.write_atomic); the
+    finished outputs are untouched by that, so the leftovers are only clutter: remove them."""
+    for folder in {j.out.parent for j in jobs}:
+        if folder.is_dir():
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
 
 
 def _execute(todo: list[Job], opts: Options, jobs_n: int) -> Iterator[Outcome]:
@@ -182,7 +193,10 @@ class _Worker:
             if not opts.dry_run:
                 assert res.source is not None
                 out = job.out.with_suffix(_suffix(job.out, res.source.format))
-                io.write_atomic(out, io.encode(res.image, res.alpha, res.source))
+                data = io.encode(res.image, res.alpha, res.source)
+                if opts.verify:
+                    self._verify(data, job)
+                io.write_atomic(out, data)
             rep = report.build(name=str(job.src), status="dry-run" if opts.dry_run else "redacted",
                                policy=opts.policy, result=res, output=str(out) if out else None,
                                clear_text=opts.clear_text)
@@ -190,6 +204,14 @@ class _Worker:
         except (OSError, RedactorError) as e:
             return self._fail(job, e)
         return Outcome(job, "dry-run" if opts.dry_run else "redacted", findings=len(res.findings))
+
+    def _verify(self, data: bytes, job: Job) -> None:
+        """Run detection again on the encoded output, as a reader of the published file would."""
+        again = self.redactor.redact(data, name=str(job.src))
+        if again.findings:
+            left = ", ".join(sorted({f.category for f in again.findings}))
+            raise AnalysisError(f"{job.src}: verification found protected content still visible in the "
+                                f"output ({left}); the output was not written. Check the policy's padding")
 
     def _fail(self, job: Job, error: BaseException) -> Outcome:
         message = str(error) if str(job.src) in str(error) else f"{job.src}: {error}"
