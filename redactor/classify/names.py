@@ -1,0 +1,50 @@
+"""Person names: Hong Kong surnames (Chinese characters and their Cantonese romanisations).
+
+Data, not logic: the recognizers in patterns.py build their regexes from these lists.
+Surnames are the ~130 most common in Hong Kong (Traditional characters; OpenCC turns OCR's
+occasional Simplified output back into Traditional before matching).
+"""
+
+from __future__ import annotations
+
+# Single-character surnames, most common first. Characters that also start very common words
+# on protest walls (光 光復, 時 時代, 自 自由, 香 香港, 齊 齊上齊落, 天 天佑) are left out on purpose:
+# a slogan must not read as a name; such names are still found when labelled or with a title.
+ZH_SURNAMES = (
+    "陳李張黃何林吳劉蔡鄭梁謝楊許郭曾周葉羅潘鄧馮朱蕭彭胡余盧麥歐蘇袁鍾莫譚杜徐馮黎方"
+    "江關簡唐鄺戴傅岑駱姚崔易魏湯賴嚴孔龔雷石沈施任丁邱呂溫柯范韓宋田鄒程孫趙馬高王勞"
+    "伍容卓文區翁游伍顏凌甘祝萬鮑彭柳尹賀邵廖毛聶冼翟蔣冼蔡薛殷伍"
+)
+ZH_COMPOUND_SURNAMES = ("歐陽", "司徒", "上官", "諸葛", "司馬", "端木", "公孫", "東方")
+
+# Honorifics that follow a surname in speech and on notes: 陳生, 黃小姐, 羅sir.
+ZH_HONORIFICS = ("先生", "小姐", "太太", "女士", "姑娘", "生", "太", "姐", "哥", "仔", "伯", "嬸", "sir", "Sir", "SIR", "Madam")
+
+# Cantonese (and a few Mandarin) romanisations of the surnames above.
+EN_SURNAMES = (
+    "Au Au-Yeung Auyeung Chan Chang Chau Cheng Cheuk Cheung Chiang Chik Chin Ching Chiu Cho Choi Chong "
+    "Chow Choy Chu Chua Chuk Chung Fan Fok Fong Fu Fung Ha Hau Heung Ho Hon Hong Hsu Hu Huang Hui "
+    "Hung Ip Kam Kan Kao Keung Ko Kok Kong Ku Kung Kwan Kwok Kwong Lai Lam Lau Law Lee Leung Li "
+    "Liang Lim Lin Ling Liu Lo Lok Lu Lui Luk Lum Lung Ma Mak Man Mok Mui Ng Ngai Ngan Pang Poon "
+    "Pun Sham Shek Shiu Shum Sin Siu So Suen Sun Sung Szeto Tai Tam Tang Tin Ting To Tong Tsang Tse "
+    "Tsoi Tsui Tung Wan Wang Wong Woo Wu Yam Yan Yau Yeung Yim Yip Yiu Yu Yuen Yung Zhang Zhao Zhou"
+).split()
+
+# Hong Kong place names that read like "Surname Given": never a person on their own.
+EN_PLACE_NAMES = (
+    "Wong Tai Sin", "Lam Tin", "Ho Man Tin", "Lee Garden", "Kwun Tong", "Tai Po", "Tai Wai", "Sham Shui Po",
+    "Tsim Sha Tsui", "Mong Kok", "Yau Ma Tei", "Lai Chi Kok", "Kwai Chung", "Tsing Yi", "Ma On Shan",
+    "Tin Shui Wai", "Sheung Wan", "Wan Chai", "Chai Wan", "Siu Sai Wan", "Tung Chung", "Lo Wu", "Lok Fu",
+    "Tai Koo", "Ho Tung", "Shek Kip Mei", "Fo Tan", "Tai Wo", "Tsuen Wan", "Yuen Long", "Sai Kung",
+    "Tuen Mun", "Hung Hom", "Kowloon Tong", "Choi Hung", "Ngau Tau Kok", "Lam Tei", "Hong Kong",
+)
+
+# Syllables of Cantonese given names (romanised), to tell "Wong Ka-ming" from "Wong Fresh".
+EN_GIVEN_SYLLABLES = set(
+    "ah bing bo chak chi chin ching chiu choi chun chung fai fan fat fei fong fook fu fung ha hang hei hin "
+    "hing ho hoi hon hong hou hung ka kai kam kan kar kei keung ki kin king kit ko kok kong kuen kwai kwan "
+    "kwok kwong lai lam lap lei leung lik lim lin ling lok lun man mei miu ming mo mui nam ngai ngan "
+    "ngok on pak pan pang pik ping po pui sai san sang sau shan shek sheung shing shu shuk si sik sin "
+    "sing siu so sui suk sum sun sze tak tat tai tin ting to tong tsz tsun tung wa wah wai wan wing "
+    "wun yan yat yau yee yeung yi yik yin ying yiu yu yuen yuet yuk yung tai".split()
+)

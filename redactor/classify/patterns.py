@@ -1,0 +1,181 @@
+"""Recognizers: one per protected category, mostly data (regexes with a score each).
+
+Every recognizer sees the *normalised* line (see ``normalise`` in __init__.py: full-width
+forms folded, Simplified characters turned Traditional) whose characters line up one-to-one
+with the original, so spans index the original text.
+
+Scores: ≥0.9 validated structure (email, HKID with a good check digit, a valid phone number, a
+labelled value); 0.6-0.85 a pattern alone; below 0.5 a weak candidate that is hidden only when
+the note around it lifts it (see context.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import phonenumbers
+
+from ..types import Category
+from .names import (
+    EN_GIVEN_SYLLABLES,
+    EN_PLACE_NAMES,
+    EN_SURNAMES,
+    ZH_COMPOUND_SURNAMES,
+    ZH_HONORIFICS,
+    ZH_SURNAMES,
+)
+
+Match = tuple[Category, int, int, float, str]  # category, start, end, score, recognizer
+Recognizer = Callable[[str], Iterator[Match]]
+
+_I = re.IGNORECASE
+
+# -- data: (category, recognizer name, regex, score) -----------------------------------------
+
+_SURN_ZH = "".join(sorted(set(ZH_SURNAMES)))
+_SURN_ZH_RE = f"(?:{'|'.join(ZH_COMPOUND_SURNAMES)}|[{_SURN_ZH}])"
+_SURN_EN_RE = "(?:" + "|".join(sorted(EN_SURNAMES, key=len, reverse=True)) + ")"
+_HONORIFIC_RE = "(?:" + "|".join(sorted(ZH_HONORIFICS, key=len, reverse=True)) + ")"
+_CJK = r"[\u3400-\u9fff]"
+
+PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
+    # email: the full form, then OCR-damaged forms (space around dots or @, missing dot before the TLD)
+    ("email", "email", r"[\w.+-]+ ?@ ?[\w-]+(?: ?\. ?[\w-]+)+", 0.95, 0),
+    ("email", "email-ocr", r"[\w.+-]+ ?@ ?[\w-]*(?:com|net|org|hk|edu)\b", 0.85, _I),
+    ("email", "domain-like", r"\b[\w.]{3,}\.(?:com|net|org)(?:\.hk)?\b", 0.6, _I),
+    # handles: @name not inside an email, and labelled platforms
+    ("handle", "at-handle", r"(?<![\w.@])@ ?[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@]*\.(?:com|net|org)\b)", 0.9, 0),
+    ("handle", "platform", r"\b(?:IG|FB|TG|Instagram|Facebook|Telegram|Twitter|Threads|Signal|WeChat|Weibo|"
+                           r"LINE|Snapchat|TikTok)\b\s*[:：@]?\s*@?[A-Za-z0-9_.][\w. ]{1,40}", 0.9, _I),
+    ("handle", "platform-zh", r"(?:微博|微信|臉書|連登)\s*[:：]?\s*\S{2,}", 0.85, 0),
+    # police ranks and numbers (role)
+    ("role", "rank-zh", r"(?:高級|總|見習|警署|助理|署理)?(?:警員|警長|督察|警司|處長|探員|警務人員|警官)", 0.85, 0),
+    ("role", "station-zh", r"\S{1,4}(?:警區|警署|警察局)", 0.8, 0),
+    ("role", "number-zh", r"(?:編號|警號|[編编精]?號碼?)\s*[:：]?\s*\d{4,}", 0.85, 0),
+    ("role", "rank-en", r"\b(?:Constable|Sergeant|Inspector|Superintendent|Commissioner|Police\s+Officer|"
+                        r"Detective|Commander)\b", 0.85, _I),
+    ("role", "rank-number-en", r"\b(?:PC|WPC|SPC|SGT|SSGT|UI|IP|SIP|CIP|PI|SP|SSP|CSP|DPC)\s?\d{3,6}\b", 0.85, 0),
+    # HK addresses
+    ("address", "street-no-zh", _CJK + r"{1,8}(?:道|街|路|里|巷|徑|坊|圍)\s*\d+\s*[-至]?\s*\d*\s*號", 0.9, 0),
+    ("address", "floor-flat-zh", r"\d+\s*(?:樓|字樓|/F)\s*[A-Z0-9]{0,4}\s*(?:室|座)?|[A-Z0-9]{1,4}\s*室", 0.8, 0),
+    ("address", "estate-zh", _CJK + r"{1,6}(?:邨|苑|花園|大廈|中心|閣|山莊|廣場)\s*\S{0,6}(?:樓|座|室)", 0.85, 0),
+    ("address", "district-zh", r"(?:香港|九龍|新界)" + _CJK + r"{2,8}(?:道|街|路|邨|村|苑)", 0.8, 0),
+    ("address", "flat-en", r"\b(?:Flat|Rm|Unit|Suite|Blk|Block|Tower)\.?\s*[A-Z0-9]{1,5}\b|\bRoom\s+\d{3,5}\b", 0.8, _I),
+    ("address", "floor-en", r"\b\d{1,3}\s*/\s*F\b|\b\d{1,3}(?:st|nd|rd|th)\s+Floor\b|\bG/F\b", 0.85, _I),
+    ("address", "street-en", r"\b\d{1,4}[A-Z]?,?\s+(?:[A-Z][a-z']+\s+){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|"
+                             r"Path|Terrace|Drive|Square|Circuit|Crescent)\b", 0.9, 0),
+    ("address", "building-en", r"\b(?:[A-Z][a-z]+\s+){1,3}(?:Estate|Court|Gardens?|House|Building|Mansion|"
+                               r"Villa|Heights|Towers?|Plaza|Terrace)\b", 0.6, 0),
+    # birthdays: labelled dates, and full dates whose year is a plausible adult birth year
+    ("birthday", "dob-label", r"(?:\bDOB\b|\bD\.O\.B\.?|\bBorn\b|\bBirthday\b|\bb\.\s*(?=\d)|生日|出生(?:日期)?|"
+                              r"誕生)\s*[:：]?\s*\S.*", 0.95, _I),
+    ("birthday", "date-dmy", r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19[3-9]\d|200\d|201[0-2])\b", 0.7, 0),
+    ("birthday", "date-ymd", r"\b(?:19[3-9]\d|200\d|201[0-2])\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{1,2}\b", 0.7, 0),
+    ("birthday", "date-zh", r"(?:19[3-9]\d|200\d|201[0-2])\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日號])?", 0.75, 0),
+    # plates written as text (a whole line, or labelled)
+    ("plate", "hk-plate", r"^\s*(?!(?:PC|SP|SGT)\s?\d)[A-HJ-NPR-Z]{1,2}\s?\d{1,4}\s*$", 0.8, 0),
+    ("plate", "plate-label", r"(?:車牌(?:號碼)?|Plate|Reg\.?\s*No\.?)\s*[:：]?\s*[A-Z0-9][A-Z0-9 -]{1,8}", 0.9, _I),
+    ("plate", "generic-plate", r"^\s*(?=[A-Z0-9 -]{5,10}\s*$)(?=(?:.*\d){2})(?=.*[A-Z])[A-Z0-9]+(?:[ -][A-Z0-9]+){0,2}\s*$",
+     0.55, 0),
+    # names: labelled, with a title or honorific, or shaped like a name
+    ("name", "name-label", r"(?:姓名|名字|\bName\b|\bSurname\b)\s*[:：]?\s*\S.*", 0.9, _I),
+    ("name", "title-en", r"\b(?:Mr|Mrs|Ms|Miss|Madam|Dr)\.?\s+[A-Z][a-z]+(?:[- ][A-Z]?[a-z]+)*", 0.85, 0),
+    ("name", "honorific-zh", _SURN_ZH_RE + r"\s?" + _HONORIFIC_RE, 0.85, 0),
+)
+
+_COMPILED = tuple((c, n, re.compile(p, f), s) for c, n, p, s, f in PATTERNS)
+
+
+def regex_matches(text: str) -> Iterator[Match]:
+    for category, name, rx, score in _COMPILED:
+        for m in rx.finditer(text):
+            if m.group().strip():
+                yield category, m.start(), m.end(), score, name
+
+
+def phone_matches(text: str) -> Iterator[Match]:
+    """Numbers ``phonenumbers`` calls valid for Hong Kong, or anywhere with a + country code."""
+    for m in phonenumbers.PhoneNumberMatcher(text, "HK", leniency=phonenumbers.Leniency.VALID):
+        yield "phone", m.start, m.end, 0.9, "phonenumbers"
+    # OCR splits and joins digits oddly; an 8-digit HK-shaped run after a phone label is enough.
+    for m in re.finditer(r"(?:電話|手機|手提|聯絡|Tel|Phone|Mobile|WhatsApp|Whatsapp|Call)\s*[:：]?\s*"
+                         r"(?:\+?\(?852\)?\s*)?[2-9]\d{3}\s?-?\d{4}", text, _I):
+        yield "phone", m.start(), m.end(), 0.9, "phone-label"
+    # Shaped like an HK number (8 digits from 2-9, optionally +852) though not a valid range:
+    # fake or misread numbers are still someone's number.
+    for m in _HK_SHAPE.finditer(text):
+        yield "phone", m.start(), m.end(), 0.75, "hk-phone-shape"
+
+
+_HK_SHAPE = re.compile(r"(?<![\d.:/])(?:\+?\(?852\)?\s*)?[2-9]\d{3}[\s-]?\d{4}(?![\d.:/])")
+
+
+_HKID = re.compile(r"(?<![A-Z])([A-Z]{1,2})\s?((?:\d\s?){6})\s?[\(（]?\s?([0-9A])\s?[\)）]?")
+_HKID_LABEL = re.compile(r"HKID|HK\s?ID|身份證|身分證|ID\s?(?:No|Card)", _I)
+
+
+def hkid_check_digit(prefix: str, digits: str) -> str:
+    """Check digit of a Hong Kong identity card number (mod 11; 10 is written 'A')."""
+    values = ([36] if len(prefix) == 1 else []) + [ord(c) - 55 for c in prefix] + [int(d) for d in digits]
+    total = sum(v * w for v, w in zip(values, range(9, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    return "A" if check == 10 else str(check)
+
+
+def hkid_matches(text: str) -> Iterator[Match]:
+    labelled = bool(_HKID_LABEL.search(text))
+    for m in _HKID.finditer(text):
+        prefix, digits, check = m.group(1), m.group(2).replace(" ", ""), m.group(3)
+        if hkid_check_digit(prefix, digits) == check:
+            yield "id", m.start(), m.end(), 0.95, "hkid-checked"
+        elif labelled or "(" in m.group() or "（" in m.group():
+            # OCR misread a digit: the shape (and a label) still say identity card number.
+            yield "id", m.start(), m.end(), 0.75 if labelled else 0.6, "hkid-shape"
+    if labelled:
+        yield "id", 0, len(text), 0.7, "hkid-label"
+
+
+_ZH_NAME_LINE = re.compile(rf"^\s*({_SURN_ZH_RE}{_CJK}{{1,2}})\s*$")
+_EN_NAME = re.compile(
+    rf"\b({_SURN_EN_RE})\s+([A-Za-z][a-z]+|[A-Z]+)(?:[- ]([A-Za-z][a-z]+|[A-Z]+))?\b"  # CHAN Tai-man, Wong Ka Ming
+    rf"|\b([A-Z][a-z]+)[- ]([a-z]+|[A-Z][a-z]+)\s+({_SURN_EN_RE})\b"  # Tai-man Chan
+    rf"|\b([A-Z][a-z]{{2,}})\s+({_SURN_EN_RE})\b",  # Sandy Kwan, Jason Wu
+    _I,
+)
+_PLACES = re.compile("|".join(re.escape(p) for p in EN_PLACE_NAMES), _I)
+_EN_WORD_GIVEN = re.compile(r"^[A-Z][a-z]{2,}$")
+
+
+def name_matches(text: str) -> Iterator[Match]:
+    m = _ZH_NAME_LINE.match(text)
+    if m:
+        # A short line that is a surname and one or two characters: a name, or a two-word slogan.
+        yield "name", m.start(1), m.end(1), 0.6 if len(m.group(1)) == 3 else 0.5, "zh-name-line"
+    places = [p.span() for p in _PLACES.finditer(text)]
+    for m in _EN_NAME.finditer(text):
+        if any(s <= m.start() < e for s, e in places):
+            continue
+        yield "name", m.start(), m.end(), _en_name_score(m), "en-name"
+
+
+def _en_name_score(m: re.Match[str]) -> float:
+    if m.group(1):  # Surname Given [Given]
+        given = [g.lower() for g in (m.group(2), m.group(3)) if g]
+        cantonese = sum(g in EN_GIVEN_SYLLABLES for g in given)
+        if cantonese == len(given):
+            return 0.85 if len(given) == 2 else 0.6
+        return 0.4 if cantonese else 0.25
+    if m.group(4):  # Given-given Surname
+        return 0.85 if m.group(5).lower() in EN_GIVEN_SYLLABLES else 0.5
+    # English given name + surname ("Sandy Kwan"); also matches "Hope Wong"-like slogans, so weak-ish.
+    return 0.55 if _EN_WORD_GIVEN.match(m.group(7)) and m.group(7).lower() not in _COMMON_WORDS else 0.3
+
+
+# Common English words that precede a surname-shaped word in slogans and signs ("Stand with Hong").
+_COMMON_WORDS = set(
+    "the and for with from our your this that stand free hong kong add oil thank thanks love peace hope "
+    "good luck never forget we are water day page room shop cafe restaurant open closed sale".split()
+)
+
+RECOGNIZERS: tuple[Recognizer, ...] = (regex_matches, phone_matches, hkid_matches, name_matches)
