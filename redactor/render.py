@@ -6,7 +6,8 @@ Strength scales with the region so that the result is irreversible at any size:
   shrunk by area-averaging, enlarged again and smoothed), so a 40 px face and a 400 px face are
   both reduced to the same coarse blob; a plain Gaussian of fixed size leaves large faces
   recognisable and can be partly deconvolved;
-- ``pixelate`` keeps ``PIXELATE_BLOCKS`` blocks across the longest side.
+- ``pixelate`` keeps ``PIXELATE_BLOCKS`` blocks across the longest side;
+- on small regions a sample or block is never smaller than ``MIN_BLOCK`` pixels.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .types import Action, Quad
 
 BLUR_SAMPLES = 7  # samples kept across a blurred region's longest side
 PIXELATE_BLOCKS = 8  # blocks across a pixelated region's longest side
+MIN_BLOCK = 4.0  # px: on small regions each kept sample still averages at least 4x4 pixels
 
 
 def quad_mask(shape: tuple[int, ...], quad: Quad) -> np.ndarray:
@@ -52,13 +54,16 @@ def apply(rgb: np.ndarray, regions: Iterable[tuple[Quad, Action]], fill_color=(0
 def _smear(rgb: np.ndarray, mask: np.ndarray, quad: Quad, action: Action) -> None:
     """Blur or pixelate ``rgb`` inside ``mask``, in place (``apply`` owns the copy)."""
     h, w = rgb.shape[:2]
-    x0, y0, x1, y1 = (int(v) for v in np.round(quad.clipped(w, h).bbox()))
-    rw, rh = max(1, x1 - x0), max(1, y1 - y0)
+    # The region's box must contain every masked pixel: fillPoly includes the boundary pixels.
+    bx0, by0, bx1, by1 = quad.bbox()
+    x0, y0 = max(0, int(np.floor(bx0))), max(0, int(np.floor(by0)))
+    x1, y1 = min(w, int(np.ceil(bx1)) + 1), min(h, int(np.ceil(by1)) + 1)
+    rw, rh = x1 - x0, y1 - y0
     roi = rgb[y0:y0 + rh, x0:x0 + rw].copy()
     n = BLUR_SAMPLES if action == "blur" else PIXELATE_BLOCKS
-    factor = max(rw, rh) / n
-    if factor <= 1:
-        # Smaller than the sample grid: averaging the whole region is the only safe reduction.
+    factor = max(max(rw, rh) / n, MIN_BLOCK)
+    if factor >= max(rw, rh):
+        # No bigger than one block: averaging the whole region is the only safe reduction.
         smeared = np.broadcast_to(roi.reshape(-1, 3).mean(axis=0).astype(np.uint8), roi.shape)
     else:
         small = cv2.resize(roi, (max(1, round(rw / factor)), max(1, round(rh / factor))), interpolation=cv2.INTER_AREA)

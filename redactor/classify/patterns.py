@@ -35,7 +35,9 @@ _I = re.IGNORECASE
 
 _SURN_ZH = "".join(sorted(set(ZH_SURNAMES)))
 _SURN_ZH_RE = f"(?:{'|'.join(ZH_COMPOUND_SURNAMES)}|[{_SURN_ZH}])"
-_SURN_EN_RE = "(?:" + "|".join(sorted(EN_SURNAMES, key=len, reverse=True)) + ")"
+# Title case or upper case (CHAN Tai-man on forms); the given-name parts are case-sensitive too,
+# so lower-case words in a slogan ("Stand with Hong Kong") never read as names.
+_SURN_EN_RE = "(?:" + "|".join(sorted({v for n in EN_SURNAMES for v in (n, n.upper())}, key=len, reverse=True)) + ")"
 _HONORIFIC_RE = "(?:" + "|".join(sorted(ZH_HONORIFICS, key=len, reverse=True)) + ")"
 _CJK = r"[\u3400-\u9fff]"
 
@@ -138,10 +140,9 @@ def hkid_matches(text: str) -> Iterator[Match]:
 
 _ZH_NAME_LINE = re.compile(rf"^\s*({_SURN_ZH_RE}{_CJK}{{1,2}})\s*$")
 _EN_NAME = re.compile(
-    rf"\b({_SURN_EN_RE})\s+([A-Za-z][a-z]+|[A-Z]+)(?:[- ]([A-Za-z][a-z]+|[A-Z]+))?\b"  # CHAN Tai-man, Wong Ka Ming
-    rf"|\b([A-Z][a-z]+)[- ]([a-z]+|[A-Z][a-z]+)\s+({_SURN_EN_RE})\b"  # Tai-man Chan
+    rf"\b({_SURN_EN_RE})\s+([A-Z][a-z]+|[A-Z]+)(?:[- ]([A-Za-z][a-z]+|[A-Z]+))?\b"  # CHAN Tai-man, Wong Ka Ming
+    rf"|\b([A-Z][a-z]+)-([a-z]+|[A-Z][a-z]+)\s+({_SURN_EN_RE})\b"  # Tai-man Chan
     rf"|\b([A-Z][a-z]{{2,}})\s+({_SURN_EN_RE})\b",  # Sandy Kwan, Jason Wu
-    _I,
 )
 _PLACES = re.compile("|".join(re.escape(p) for p in EN_PLACE_NAMES), _I)
 _EN_WORD_GIVEN = re.compile(r"^[A-Z][a-z]{2,}$")
