@@ -24,6 +24,7 @@ __all__ = ["TextClassifier", "normalise"]
 
 STRONG = 0.8  # a hit this sure makes its note personal (lifts weak names around it)
 LIFTED = 0.65  # what a lifted weak candidate scores
+WEAK = 0.25  # candidates at or above this are lifted on a note with strong personal data
 
 # A line that is only a label: its value is probably on the next line.
 _LABELS: tuple[tuple[Category, re.Pattern[str]], ...] = tuple(
@@ -88,9 +89,11 @@ class TextClassifier:
                 nxt = lines[i + 1]
                 raw[i + 1] = [*raw[i + 1], Hit(label, 0, len(nxt), 0.85, f"context:after-label-{label}")]
             if strong_note:
+                # Weak candidates (a bare name, a district) are personal on a note that holds
+                # strong personal data: a name next to a phone number, the last line of an address.
                 raw[i] = [
                     Hit(h.category, h.start, h.end, LIFTED, h.recognizer + "+context:note")
-                    if h.category == "name" and 0.25 <= h.score < LIFTED else h
+                    if WEAK <= h.score < LIFTED else h
                     for h in raw[i]
                 ]
         return [self._finish(t, hits) for t, hits in zip(lines, raw, strict=True)]

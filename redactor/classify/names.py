@@ -39,6 +39,14 @@ EN_PLACE_NAMES = (
     "Tuen Mun", "Hung Hom", "Kowloon Tong", "Choi Hung", "Ngau Tau Kok", "Lam Tei", "Hong Kong",
 )
 
+# Districts and neighbourhoods in Chinese, for address lines that hold only a place name.
+ZH_PLACE_NAMES = (
+    "中西區 灣仔 東區 南區 油尖旺 深水埗 九龍城 黃大仙 觀塘 葵青 荃灣 屯門 元朗 北區 大埔 沙田 西貢 離島 "
+    "旺角 尖沙咀 油麻地 太子 佐敦 紅磡 土瓜灣 何文田 將軍澳 天水圍 上水 粉嶺 馬鞍山 大圍 火炭 筲箕灣 "
+    "柴灣 北角 鰂魚涌 銅鑼灣 跑馬地 中環 上環 西環 堅尼地城 薄扶林 香港仔 鴨脷洲 赤柱 東涌 長沙灣 "
+    "石硤尾 樂富 慈雲山 鑽石山 彩虹 牛頭角 藍田 油塘 秀茂坪 葵涌 青衣 深井 屯門 大埔墟"
+).split()
+
 # Syllables of Cantonese given names (romanised), to tell "Wong Ka-ming" from "Wong Fresh".
 EN_GIVEN_SYLLABLES = set(
     "ah bing bo chak chi chin ching chiu choi chun chung fai fan fat fei fong fook fu fung ha hang hei hin "

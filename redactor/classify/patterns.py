@@ -6,7 +6,7 @@ with the original, so spans index the original text.
 
 Scores: ≥0.9 validated structure (email, HKID with a good check digit, a valid phone number, a
 labelled value); 0.6-0.85 a pattern alone; below 0.5 a weak candidate that is hidden only when
-the note around it lifts it (see context.py).
+the note around it lifts it (see TextClassifier.classify_lines).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .names import (
     EN_SURNAMES,
     ZH_COMPOUND_SURNAMES,
     ZH_HONORIFICS,
+    ZH_PLACE_NAMES,
     ZH_SURNAMES,
 )
 
@@ -179,4 +180,16 @@ _COMMON_WORDS = set(
     "good luck never forget we are water day page room shop cafe restaurant open closed sale".split()
 )
 
-RECOGNIZERS: tuple[Recognizer, ...] = (regex_matches, phone_matches, hkid_matches, name_matches)
+_PLACE_LINE = re.compile(
+    r"^\W*(?:" + "|".join(re.escape(p) for p in (*EN_PLACE_NAMES, *ZH_PLACE_NAMES)) + r")\W*$", _I
+)
+
+
+def place_matches(text: str) -> Iterator[Match]:
+    """A line that is only a district name: part of an address on a note, or a sign. Weak alone."""
+    m = _PLACE_LINE.match(text)
+    if m:
+        yield "address", 0, len(text), 0.4, "place-line"
+
+
+RECOGNIZERS: tuple[Recognizer, ...] = (regex_matches, phone_matches, hkid_matches, name_matches, place_matches)
