@@ -169,10 +169,10 @@ class Redactor:
         t = time.perf_counter()
         policy = self.policy
         n = len(w.quads)
-        lines = [
+        lines = merge_rows([
             Detection(kind="text", quad=q, score=s, detector="rapidocr", text=txt)
             for (q, _), (txt, s) in zip(w.quads, readings[:n], strict=True) if txt.strip()
-        ]
+        ])
         plates = [
             Detection(kind="plate", quad=q, score=s, detector=CascadePlateDetector.name, text=txt)
             for q, (txt, s) in zip(w.plate_quads, readings[n:], strict=True) if self._is_plate(txt)
@@ -213,6 +213,62 @@ class Redactor:
     def _is_plate(self, text: str) -> bool:
         return any(h.category == "plate" and h.score >= self.policy.text_threshold
                    for h in self._classifier.classify(text))
+
+
+def merge_rows(lines: list[Detection]) -> list[Detection]:
+    """Join fragments of one text row: the detector splits a line at wide spaces ("編號" |
+    "37583"), and neither half alone says what the line is, nor would hiding one half hide it.
+
+    Fragments join when they slant the same way (within 6°), overlap vertically by ≥60% of the
+    smaller height, differ in height by less than 1.5x, and the gap between them is under 0.8
+    of the smaller height (a word space; notes side by side are further apart). The joined
+    row's quad is the minimum-area rectangle around its fragments.
+    """
+    boxes = [d.quad.bbox() for d in lines]
+    heights = [max(1.0, d.quad.height) for d in lines]
+    angles = [_slant(d.quad) for d in lines]
+    order = sorted(range(len(lines)), key=lambda i: boxes[i][0])
+    rows: list[list[int]] = []
+    for i in order:
+        for row in rows:
+            j = row[-1]
+            a, b = boxes[j], boxes[i]
+            hmin, hmax = sorted((heights[i], heights[j]))
+            overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+            gap = b[0] - a[2]
+            same_slant = abs(angles[i] - angles[j]) < 6
+            if same_slant and hmax / hmin < 1.5 and overlap_y >= 0.6 * hmin and -0.5 * hmin < gap < 0.8 * hmin:
+                row.append(i)
+                break
+        else:
+            rows.append([i])
+    out = []
+    for row in rows:
+        if len(row) == 1:
+            out.append(lines[row[0]])
+            continue
+        import cv2
+
+        pts = np.concatenate([lines[i].quad.array() for i in row]).astype(np.float32)
+        quad = _ordered(cv2.boxPoints(cv2.minAreaRect(pts)))
+        out.append(Detection(kind="text", quad=quad, score=min(lines[i].score for i in row), detector="rapidocr",
+                             text=" ".join(lines[i].text for i in row)))
+    return out
+
+
+def _slant(quad: Quad) -> float:
+    """Angle of the top edge in degrees (0 = horizontal)."""
+    (x0, y0), (x1, y1) = quad.points[0], quad.points[1]
+    return float(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
+
+
+def _ordered(pts: np.ndarray) -> Quad:
+    """Corners clockwise from top-left (boxPoints returns them in an arbitrary rotation)."""
+    centre = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+    pts = pts[np.argsort(angles)]  # clockwise in image coordinates (y down), starting at -pi
+    start = int(np.argmin(pts[:, 0] + pts[:, 1]))
+    return Quad.from_array(np.roll(pts, -start, axis=0))
 
 
 def group_lines(quads: list[Quad]) -> list[list[int]]:

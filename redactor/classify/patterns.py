@@ -39,6 +39,11 @@ _SURN_ZH_RE = f"(?:{'|'.join(ZH_COMPOUND_SURNAMES)}|[{_SURN_ZH}])"
 # Title case or upper case (CHAN Tai-man on forms); the given-name parts are case-sensitive too,
 # so lower-case words in a slogan ("Stand with Hong Kong") never read as names.
 _SURN_EN_RE = "(?:" + "|".join(sorted({v for n in EN_SURNAMES for v in (n, n.upper())}, key=len, reverse=True)) + ")"
+# OCR sometimes lower-cases a first letter ("cheung Ling-ka"): accepted where the given name
+# must then be Cantonese syllables to score.
+_SURN_EN_ANY = "(?:" + "|".join(sorted({v for n in EN_SURNAMES for v in (n, n.upper(), n.lower())},
+                                      key=len, reverse=True)) + ")"
+_SYLLABLE_UPPER = "(?:" + "|".join(sorted((s.upper() for s in EN_GIVEN_SYLLABLES), key=len, reverse=True)) + ")"
 _HONORIFIC_RE = "(?:" + "|".join(sorted(ZH_HONORIFICS, key=len, reverse=True)) + ")"
 _CJK = r"[\u3400-\u9fff]"
 
@@ -50,12 +55,12 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     # handles: @name not inside an email, and labelled platforms
     ("handle", "at-handle", r"(?<![\w.@])@ ?[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@]*\.(?:com|net|org)\b)", 0.9, 0),
     ("handle", "platform", r"\b(?:IG|FB|TG|Instagram|Facebook|Telegram|Twitter|Threads|Signal|WeChat|Weibo|"
-                           r"LINE|Snapchat|TikTok)\b\s*[:：@]?\s*@?[A-Za-z0-9_.][\w. ]{1,40}", 0.9, _I),
+                           r"LINE|Snapchat|TikTok)\b\s*[:：@]?\s*\S?[\w.][\w., ]{1,40}", 0.9, _I),
     ("handle", "platform-zh", r"(?:微博|微信|臉書|連登)\s*[:：]?\s*\S{2,}", 0.85, 0),
     # police ranks and numbers (role)
     ("role", "rank-zh", r"(?:高級|總|見習|警署|助理|署理)?(?:警員|警長|督察|警司|處長|探員|警務人員|警官)", 0.85, 0),
     ("role", "station-zh", r"\S{1,4}(?:警區|警署|警察局)", 0.8, 0),
-    ("role", "number-zh", r"(?:編號|警號|[編编精]?號碼?)\s*[:：]?\s*\d{4,}", 0.85, 0),
+    ("role", "number-zh", r"(?:編號|警號|[編编精]?號碼?|[編编])\s*[:：]?\s*\d{4,}", 0.85, 0),
     ("role", "rank-en", r"\b(?:Constable|Sergeant|Inspector|Superintendent|Commissioner|Police\s+Officer|"
                         r"Detective|Commander)\b", 0.85, _I),
     ("role", "rank-number-en", r"\b(?:PC|WPC|SPC|SGT|SSGT|UI|IP|SIP|CIP|PI|SP|SSP|CSP|DPC)\s?\d{3,6}\b", 0.85, 0),
@@ -78,13 +83,19 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("birthday", "date-zh", r"(?:19[3-9]\d|200\d|201[0-2])\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日號])?", 0.75, 0),
     # plates written as text (a whole line, or labelled)
     ("plate", "hk-plate", r"^\s*(?!(?:PC|SP|SGT)\s?\d)[A-HJ-NPR-Z]{1,2}\s?\d{1,4}\s*$", 0.8, 0),
-    ("plate", "plate-label", r"(?:車牌(?:號碼)?|Plate|Reg\.?\s*No\.?)\s*[:：]?\s*[A-Z0-9][A-Z0-9 -]{1,8}", 0.9, _I),
+    ("plate", "plate-label", r"(?:車牌(?:號碼)?|Plate|Reg\.?\s*No\.?)\s*[:：.]?\s*[A-Z0-9][A-Z0-9 -]{1,8}", 0.9, _I),
     ("plate", "generic-plate", r"^\s*(?=[A-Z0-9 -]{5,10}\s*$)(?=(?:.*\d){2})(?=.*[A-Z])[A-Z0-9]+(?:[ -][A-Z0-9]+){0,2}\s*$",
      0.55, 0),
+    # a clear label followed by a value: the value is that category however badly OCR read it
+    ("phone", "phone-label-value", r"(?:電話|手機|手提|聯絡|Tel|Phone|Mobile|WhatsApp)\s*[:：.]?\s*\+?[\d(][\d\s().,-]{5,}",
+     0.85, _I),
+    ("email", "email-label-value", r"(?:電郵|郵箱|\bE-?mail\b)\s*[:：.]?\s*\S{5,}", 0.85, _I),
     # names: labelled, with a title or honorific, or shaped like a name
     ("name", "name-label", r"(?:姓名|名字|\bName\b|\bSurname\b)\s*[:：]?\s*\S.*", 0.9, _I),
     ("name", "title-en", r"\b(?:Mr|Mrs|Ms|Miss|Madam|Dr)\.?\s+[A-Z][a-z]+(?:[- ][A-Z]?[a-z]+)*", 0.85, 0),
     ("name", "honorific-zh", _SURN_ZH_RE + r"\s?" + _HONORIFIC_RE, 0.85, 0),
+    ("name", "honorific-any", r"(?<!" + _CJK + r")" + _CJK + r"{1,2}\s?(?:先生|小姐|太太|女士|sir|Sir|SIR)(?!" + _CJK + r")",
+     0.6, 0),
 )
 
 _COMPILED = tuple((c, n, re.compile(p, f), s) for c, n, p, s, f in PATTERNS)
@@ -141,9 +152,10 @@ def hkid_matches(text: str) -> Iterator[Match]:
 
 _ZH_NAME_LINE = re.compile(rf"^\s*({_SURN_ZH_RE}{_CJK}{{1,2}})\s*$")
 _EN_NAME = re.compile(
-    rf"\b({_SURN_EN_RE})\s+([A-Z][a-z]+|[A-Z]+)(?:[- ]([A-Za-z][a-z]+|[A-Z]+))?\b"  # CHAN Tai-man, Wong Ka Ming
+    rf"\b({_SURN_EN_ANY})\s+([A-Z][a-z]+|[A-Z]+)(?:[- ]([A-Za-z][a-z]+|[A-Z]+))?\b"  # CHAN Tai-man, Wong Ka Ming
     rf"|\b([A-Z][a-z]+)-([a-z]+|[A-Z][a-z]+)\s+({_SURN_EN_RE})\b"  # Tai-man Chan
-    rf"|\b([A-Z][a-z]{{2,}})\s+({_SURN_EN_RE})\b",  # Sandy Kwan, Jason Wu
+    rf"|\b([A-Za-z][a-z]{{2,}})\s+({_SURN_EN_RE})\b"  # Sandy Kwan, Jason Wu (peter Wong)
+    rf"|\b({_SURN_EN_RE.upper()})({_SYLLABLE_UPPER}){{1,2}}\b",  # TANGLOK: OCR dropped the space
 )
 _PLACES = re.compile("|".join(re.escape(p) for p in EN_PLACE_NAMES), _I)
 _EN_WORD_GIVEN = re.compile(r"^[A-Z][a-z]{2,}$")
@@ -170,6 +182,8 @@ def _en_name_score(m: re.Match[str]) -> float:
         return 0.4 if cantonese else 0.25
     if m.group(4):  # Given-given Surname
         return 0.85 if m.group(5).lower() in EN_GIVEN_SYLLABLES else 0.5
+    if m.group(9):  # SURNAMEGIVEN run together: weak alone, lifted on a personal note
+        return 0.45
     # English given name + surname ("Sandy Kwan"); also matches "Hope Wong"-like slogans, so weak-ish.
     return 0.55 if _EN_WORD_GIVEN.match(m.group(7)) and m.group(7).lower() not in _COMMON_WORDS else 0.3
 
