@@ -8,6 +8,7 @@ so nothing unanalysed can be written (fail closed).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -186,7 +187,8 @@ class Redactor:
         for line, hits in zip(lines, self._classify(lines), strict=True):
             best = max((h for h in hits if h.score >= policy.text_threshold), key=lambda h: h.score, default=None)
             if best is not None:
-                pad = policy.padding["plate" if best.category == "plate" else "text"]
+                # A line that is nothing but a plate is a plate on a car: cover its border too.
+                pad = policy.padding["plate" if best.recognizer in _WHOLE_PLATE else "text"]
                 findings.append(_finding(best.category, line, best.score, best.recognizer, policy, pad=pad))
         w.timings["classify"] = time.perf_counter() - t
 
@@ -237,23 +239,42 @@ def merge_rows(lines: list[Detection]) -> list[Detection]:
             overlap_y = min(a[3], b[3]) - max(a[1], b[1])
             gap = b[0] - a[2]
             same_slant = abs(angles[i] - angles[j]) < 6
-            if same_slant and hmax / hmin < 1.5 and overlap_y >= 0.6 * hmin and -0.5 * hmin < gap < 0.8 * hmin:
+            # Plates space their letters and digits widely: "WC" | "6093" still join.
+            plate_like = _PLATE_LETTERS.match(lines[j].text) and _PLATE_DIGITS.match(lines[i].text)
+            max_gap = 2.5 * hmax if plate_like else 0.8 * hmin
+            if same_slant and hmax / hmin < 1.5 and overlap_y >= 0.6 * hmin and -0.5 * hmin < gap < max_gap:
                 row.append(i)
                 break
         else:
             rows.append([i])
-    out = []
-    for row in rows:
-        if len(row) == 1:
-            out.append(lines[row[0]])
+    # Two-row plates: letters directly above digits, overlapping horizontally.
+    for j in range(len(lines)):
+        if not _PLATE_LETTERS.match(lines[j].text) or [j] not in rows:
             continue
-        import cv2
+        for row in rows:
+            i = row[0]
+            a, b = boxes[j], boxes[i]
+            if (len(row) == 1 and _PLATE_DIGITS.match(lines[i].text) and min(a[2], b[2]) > max(a[0], b[0])
+                    and -0.3 * heights[i] < b[1] - a[3] < 0.6 * heights[i]):
+                rows = [r for r in rows if r != [j]]
+                row.insert(0, j)
+                break
+    return [lines[row[0]] if len(row) == 1 else _join([lines[i] for i in row]) for row in rows]
 
-        pts = np.concatenate([lines[i].quad.array() for i in row]).astype(np.float32)
-        quad = _ordered(cv2.boxPoints(cv2.minAreaRect(pts)))
-        out.append(Detection(kind="text", quad=quad, score=min(lines[i].score for i in row), detector="rapidocr",
-                             text=" ".join(lines[i].text for i in row)))
-    return out
+
+def _join(parts: list[Detection]) -> Detection:
+    """One text line from fragments: their texts in order, the minimum-area rectangle around them."""
+    import cv2
+
+    pts = np.concatenate([d.quad.array() for d in parts]).astype(np.float32)
+    return Detection(kind="text", quad=_ordered(cv2.boxPoints(cv2.minAreaRect(pts))),
+                     score=min(d.score for d in parts), detector=parts[0].detector,
+                     text=" ".join(d.text for d in parts))
+
+
+_WHOLE_PLATE = {"hk-plate", "generic-plate"}
+_PLATE_LETTERS = re.compile(r"^\s*[A-Z]{1,3}\s*$")
+_PLATE_DIGITS = re.compile(r"^\s*\d{1,4}\s*$")
 
 
 def _slant(quad: Quad) -> float:

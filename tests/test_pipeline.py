@@ -94,3 +94,18 @@ def test_group_lines_joins_a_note_and_separates_far_lines():
     far = [Quad.from_box(300, 0, 400, 14), Quad.from_box(0, 200, 100, 214)]
     groups = group_lines(note + far)
     assert [0, 1, 2] in groups and [3] in groups and [4] in groups
+
+
+def test_merge_rows_joins_split_fragments_and_two_row_plates():
+    from redactor.pipeline import merge_rows
+
+    def det(text, box):
+        return Detection(kind="text", quad=Quad.from_box(*box), score=0.9, detector="t", text=text)
+
+    lines = [
+        det("編號", (10, 10, 50, 30)), det("37583", (58, 10, 120, 30)),  # one row, a word space apart
+        det("WC", (300, 100, 340, 125)), det("6093", (290, 127, 350, 155)),  # a two-row plate
+        det("勿忘", (500, 10, 540, 30)),  # far away on the same row: another note
+    ]
+    texts = sorted(d.text for d in merge_rows(lines))
+    assert texts == ["WC 6093", "勿忘", "編號 37583"]
