@@ -56,3 +56,31 @@ EN_GIVEN_SYLLABLES = set(
     "sing siu so sui suk sum sun sze tak tat tai tin ting to tong tsz tsun tung wa wah wai wan wing "
     "wun yan yat yau yee yeung yi yik yin ying yiu yu yuen yuet yuk yung tai".split()
 )
+
+# Common English given names and surnames (US/UK census tops), for names on IDs, cards and
+# receipts written in Western order ("Avery Smith", "BROWN ANGEL").
+EN_WESTERN_GIVEN = set(
+    "james john robert michael william david richard joseph thomas charles christopher daniel matthew anthony "
+    "mark donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan "
+    "jacob gary nicholas eric jonathan stephen larry justin scott brandon benjamin samuel gregory alexander "
+    "frank patrick raymond jack dennis jerry tyler aaron henry peter liam noah oliver elijah lucas mason logan "
+    "ethan aiden jayden avery mary patricia jennifer linda elizabeth barbara susan jessica sarah karen lisa "
+    "nancy betty margaret sandra ashley kimberly emily donna michelle carol amanda dorothy melissa deborah "
+    "stephanie rebecca sharon laura cynthia kathleen amy angela shirley anna brenda pamela emma nicole helen "
+    "samantha katherine christine debra rachel carolyn janet catherine maria heather diane ruth julie olivia "
+    "joyce virginia victoria kelly lauren christina joan evelyn judith megan andrea cheryl hannah jacqueline "
+    "martha gloria teresa ann sara madison frances kathryn janice jean abigail alice judy sophia grace denise "
+    "amber doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla alexis "
+    "lori angel hollie winnie fiona sandy kelvin carrie vincent alan tony ivan eddie wilson jackie"
+    .split()
+)
+EN_WESTERN_SURNAMES = set(
+    "smith johnson williams brown jones garcia miller davis rodriguez martinez hernandez lopez gonzalez wilson "
+    "anderson thomas taylor moore jackson martin lee perez thompson white harris sanchez clark ramirez lewis "
+    "robinson walker young allen king wright scott torres nguyen hill flores green adams nelson baker hall "
+    "rivera campbell mitchell carter roberts gomez phillips evans turner diaz parker cruz edwards collins reyes "
+    "stewart morris morales murphy cook rogers gutierrez ortiz morgan cooper peterson bailey reed kelly howard "
+    "ramos kim cox ward richardson watson brooks chavez wood james bennett gray mendoza ruiz hughes price "
+    "alvarez castillo sanders patel myers long ross foster jimenez talbot kaufman constantine doe"
+    .split()
+)

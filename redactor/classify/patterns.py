@@ -21,6 +21,8 @@ from .names import (
     EN_GIVEN_SYLLABLES,
     EN_PLACE_NAMES,
     EN_SURNAMES,
+    EN_WESTERN_GIVEN,
+    EN_WESTERN_SURNAMES,
     ZH_COMPOUND_SURNAMES,
     ZH_HONORIFICS,
     ZH_PLACE_NAMES,
@@ -86,6 +88,16 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("plate", "plate-label", r"(?:車牌(?:號碼)?|Plate|Reg\.?\s*No\.?)\s*[:：.]?\s*[A-Z0-9][A-Z0-9 -]{1,8}", 0.9, _I),
     ("plate", "generic-plate", r"^\s*(?=[A-Z0-9 -]{5,10}\s*$)(?=(?:.*\d){2})(?=.*[A-Z])[A-Z0-9]+(?:[ -][A-Z0-9]+){0,2}\s*$",
      0.55, 0),
+    # international forms seen on IDs, cards and receipts
+    ("phone", "grouped-digits", r"(?<![\w./-])\+?\(?\d{2,4}\)?[ -]\d{3,4}[ -]?\d{3,4}(?![\w./-])", 0.6, 0),
+    ("phone", "phone-label-intl", r"(?:\bTEL\b|\bH/?P\b|\bMOB\b|\bCell\b)\s*[:：.]?\s*\+?[\d(][\d\s().-]{6,}", 0.85, _I),
+    ("id", "mrz", r"[A-Z0-9<]{2,}<<[A-Z0-9<]{10,}", 0.95, 0),
+    ("id", "long-number", r"\b[A-Z]{0,4}[ #:-]?\d{9,}\b", 0.6, 0),
+    ("address", "us-state-zip", r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b", 0.8, 0),
+    ("address", "street-upper", r"\b\d{1,5}\s+(?:[A-Z]+\s+){1,3}(?:STREET|ST|ROAD|RD|AVENUE|AVE|LANE|DRIVE|BLVD|JALAN)\b",
+     0.85, 0),
+    ("address", "malay", r"\b(?:JALAN|JLN|TAMAN|LORONG|LRG|KAMPUNG|PERSIARAN)\b", 0.8, _I),
+    ("address", "postcode-city", r"\b\d{5}\s+[A-Z]{3,}(?:\s+[A-Z]{3,})?\b", 0.6, 0),
     # a clear label followed by a value: the value is that category however badly OCR read it
     ("phone", "phone-label-value", r"(?:電話|手機|手提|聯絡|Tel|Phone|Mobile|WhatsApp)\s*[:：.]?\s*\+?[\d(][\d\s().,-]{5,}",
      0.85, _I),
@@ -206,4 +218,19 @@ def place_matches(text: str) -> Iterator[Match]:
         yield "address", 0, len(text), 0.4, "place-line"
 
 
-RECOGNIZERS: tuple[Recognizer, ...] = (regex_matches, phone_matches, hkid_matches, name_matches, place_matches)
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def western_name_matches(text: str) -> Iterator[Match]:
+    """Common English given names and surnames: both together are a name; one alone is weak."""
+    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
+    for (s1, _, w1), (_, e2, w2) in zip(words, words[1:]):
+        if (w1 in EN_WESTERN_GIVEN and w2 in EN_WESTERN_SURNAMES) or (w1 in EN_WESTERN_SURNAMES and w2 in EN_WESTERN_GIVEN):
+            yield "name", s1, e2, 0.7, "en-western-name"
+    if len(words) == 1 and (words[0][2] in EN_WESTERN_GIVEN or words[0][2] in EN_WESTERN_SURNAMES):
+        yield "name", words[0][0], words[0][1], 0.3, "en-western-word"
+
+
+RECOGNIZERS: tuple[Recognizer, ...] = (
+    regex_matches, phone_matches, hkid_matches, name_matches, place_matches, western_name_matches,
+)
