@@ -176,7 +176,7 @@ class Redactor:
         ])
         plates = [
             Detection(kind="plate", quad=q, score=s, detector=CascadePlateDetector.name, text=txt)
-            for q, (txt, s) in zip(w.plate_quads, readings[n:], strict=True) if self._is_plate(txt)
+            for q, (txt, s) in zip(w.plate_quads, readings[n:], strict=True) if self._is_plate(txt, seen=True)
         ]
         findings: list[Finding] = []
         for face in w.faces:
@@ -212,7 +212,12 @@ class Redactor:
                 hits[i] = line_hits
         return hits
 
-    def _is_plate(self, text: str) -> bool:
+    def _is_plate(self, text: str, *, seen: bool = False) -> bool:
+        """A plate pattern; for a crop the plate cascade proposed (``seen``), the shape of a
+        plate is enough: 5-8 letters and digits with at least one digit (vanity and foreign
+        plates follow no pattern we know, and the cascade has already seen a plate there)."""
+        if seen and _PLATE_SHAPE.match(text):
+            return True
         return any(h.category == "plate" and h.score >= self.policy.text_threshold
                    for h in self._classifier.classify(text))
 
@@ -273,6 +278,7 @@ def _join(parts: list[Detection]) -> Detection:
 
 
 _WHOLE_PLATE = {"hk-plate", "generic-plate"}
+_PLATE_SHAPE = re.compile(r"^\s*(?=(?:[^0-9]*[0-9]))(?:[A-Z0-9][\s·:.-]?){5,8}\s*$")
 _PLATE_LETTERS = re.compile(r"^\s*[A-Z]{1,3}\s*$")
 _PLATE_DIGITS = re.compile(r"^\s*\d{1,4}\s*$")
 

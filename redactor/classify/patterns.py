@@ -86,7 +86,7 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     # plates written as text (a whole line, or labelled)
     ("plate", "hk-plate", r"^\s*(?!(?:PC|SP|SGT)\s?\d)[A-HJ-NPR-Z]{1,2}\s?\d{1,4}\s*$", 0.8, 0),
     ("plate", "plate-label", r"(?:車牌(?:號碼)?|Plate|Reg\.?\s*No\.?)\s*[:：.]?\s*[A-Z0-9][A-Z0-9 -]{1,8}", 0.9, _I),
-    ("plate", "generic-plate", r"^\s*(?=[A-Z0-9 -]{5,10}\s*$)(?=(?:.*\d){2})(?=.*[A-Z])[A-Z0-9]+(?:[ -][A-Z0-9]+){0,2}\s*$",
+    ("plate", "generic-plate", r"^\s*(?=[A-Z0-9 ·:.-]{5,10}\s*$)(?=(?:.*\d){2})(?=.*[A-Z])[A-Z0-9]+(?:[ ·:.-][A-Z0-9]+){0,2}\s*$",
      0.55, 0),
     # international forms seen on IDs, cards and receipts
     ("phone", "grouped-digits", r"(?<![\w./-])\+?\(?\d{2,4}\)?[ -]\d{3,4}[ -]?\d{3,4}(?![\w./-])", 0.6, 0),
