@@ -1,214 +1,390 @@
 """Measure what a redactor hides and spares on photos with ground-truth sidecars.
 
-Sidecar format and rules (as in the shared corpus README): image ``X.jpg`` has ``X.jpg.json``
-with ``regions``; a region must be hidden when it is not ``optional`` and its category is
-``face`` or ``plate`` or its ``pii`` is not ``none``; it must be spared when it is not optional
-and its ``pii`` is ``none``. Hidden: ≥70% of its area (polygon if given, else bbox) lies under
-replaced pixels; spared: ≤30%.
+Sidecars (format in the shared corpus README): image ``X.jpg`` has ``X.jpg.json`` with
+``width``, ``height`` and ``regions``; each region has a ``category`` (face, plate, text), a
+``bbox`` ``[x0, y0, x1, y1]`` (pixels, x1/y1 exclusive), an optional tighter ``polygon`` and a
+``pii`` type. Coordinates are pixels of the image as a viewer shows it (EXIF orientation applied).
 
-Keys: ``face`` and ``plate`` (plates seen on cars), and ``text:<pii>`` for text lines
-(``text:plate`` is a plate written as text). ``spared`` counts the must-spare lines.
+What counts, per region:
+
+- *must hide*: not ``optional``, and category face or plate, or ``pii`` other than ``none``;
+- *must spare*: not ``optional`` and ``pii`` is ``none``;
+- optional regions count neither way.
+
+Hidden means at least 70% (``HIDDEN_AT``) of the region lies under replaced pixels; spared means
+at most 30% (``SPARED_AT``). The region is its polygon when given, else its bbox, and a pixel
+belongs to it when the pixel's centre lies inside (so a bbox ``[0, 0, 10, 10]`` is exactly
+10x10 pixels, and a rotated text line is not inflated by the ring of pixels its outline touches,
+which on a 15 px line would be ~15% of its area and would move the thresholds).
+
+Keys of ``Evaluation.recall`` and ``Evaluation.counts``:
+
+- ``face``: regions of category face; ``plate``: regions of category plate (plates on vehicles);
+- ``text:<pii>`` for text lines: ``text:name``, ``text:role``, ``text:phone``, ``text:email``,
+  ``text:address``, ``text:birthday``, ``text:handle``, ``text:plate`` (a plate number written
+  as text, e.g. on a note), ``text:id``;
+- ``spared`` (counts only): ``(spared, must_spare)`` over every must-spare region.
+
+PII text recall pools every ``text:*`` key.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
 from .errors import RedactorError
 
-HIDDEN_AT = 0.70
-SPARED_AT = 0.30
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
+HIDDEN_AT = 0.70  # share of a must-hide region under replaced pixels for it to count as hidden
+SPARED_AT = 0.30  # share of a must-spare region under replaced pixels up to which it counts as spared
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif"})
+CATEGORIES = ("face", "plate", "text")
+TEXT_PII = ("name", "role", "phone", "email", "address", "birthday", "handle", "plate", "id")
+PII_VALUES = frozenset((*TEXT_PII, "face", "none"))
+#: Report order of the recall keys.
+KEYS = ("face", "plate", *(f"text:{p}" for p in TEXT_PII))
+WORST = 5  # images listed in Evaluation.worst
+
+Must = Literal["hide", "spare", "optional"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Region:
-    key: str  # "face", "plate", "text:<pii>"
-    must: str  # "hide", "spare" or "" (optional: counts neither way)
-    polygon: np.ndarray  # N x 2 float, pixels
+    """One annotated region of a sidecar."""
+
+    index: int  # position in the sidecar's ``regions`` list
+    category: str  # "face", "plate" or "text"
+    pii: str  # "none", "face", or one of TEXT_PII
+    key: str  # "face", "plate" or "text:<pii>" (see the module docstring)
+    must: Must
+    polygon: np.ndarray  # N x 2 float64, (x, y) pixels; the bbox's 4 corners when no polygon is given
     text: str = ""
 
 
 @dataclass(frozen=True)
+class Truth:
+    """A sidecar: the image size it annotates and its regions."""
+
+    width: int
+    height: int
+    regions: tuple[Region, ...]
+
+
+@dataclass(frozen=True)
 class Evaluation:
+    """What a redactor hid and spared over a corpus. Rates are 0..1; None where nothing counted."""
+
     images: int
-    recall: dict[str, float]
+    recall: dict[str, float]  # key -> hidden / must_hide, only keys with >= 1 must-hide region, KEYS order
     counts: dict[str, tuple[int, int]]  # key -> (hidden, must_hide); "spared" -> (spared, must_spare)
-    pii_text_recall: float | None
-    spared: float | None
-    empty_image_area_replaced: float | None
-    seconds_per_image: float
-    worst: tuple[tuple[str, int, str], ...] = field(default=())  # (image, errors, why)
+    pii_text_recall: float | None  # pooled over every text:* key
+    spared: float | None  # spared / must_spare
+    empty_image_area_replaced: float | None  # mean share of pixels replaced on images with nothing to hide
+    seconds_per_image: float  # wall time inside ``redact`` only, divided by images
+    worst: tuple[tuple[str, int, str], ...] = ()  # (image, misses + wrongly hidden, why), worst first
 
     def to_json(self) -> dict[str, Any]:
         return {
             "images": self.images,
             "recall": {k: round(v, 4) for k, v in self.recall.items()},
-            "pii_text_recall": None if self.pii_text_recall is None else round(self.pii_text_recall, 4),
-            "spared": None if self.spared is None else round(self.spared, 4),
+            "pii_text_recall": _round(self.pii_text_recall, 4),
+            "spared": _round(self.spared, 4),
             "seconds_per_image": round(self.seconds_per_image, 3),
             "counts": {k: list(v) for k, v in self.counts.items()},
-            "empty_image_area_replaced": self.empty_image_area_replaced,
+            "empty_image_area_replaced": _round(self.empty_image_area_replaced, 5),
             "worst": [list(w) for w in self.worst],
         }
 
     def format_text(self) -> str:
-        lines = [f"{'category':14} {'recall':>7}  hidden/must"]
+        rows = [f"{'key':14} {'recall':>7}  hidden/must"]
         for key, value in self.recall.items():
             hidden, must = self.counts[key]
-            lines.append(f"{key:14} {value:7.3f}  {hidden}/{must}")
-        fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-        sp = self.counts.get("spared", (0, 0))
-        lines += [
-            f"{'PII text':14} {fmt(self.pii_text_recall):>7}",
-            f"{'spared':14} {fmt(self.spared):>7}  {sp[0]}/{sp[1]}",
-            f"area replaced on images with nothing to hide: {fmt(self.empty_image_area_replaced)}",
+            rows.append(f"{key:14} {value:7.3f}  {hidden}/{must}")
+        text = [v for k, v in self.counts.items() if k.startswith("text:")]
+        text_hidden, text_must = sum(h for h, _ in text), sum(m for _, m in text)
+        spared = self.counts.get("spared", (0, 0))
+        rows += [
+            f"{'PII text':14} {_fmt(self.pii_text_recall):>7}  {text_hidden}/{text_must}",
+            f"{'spared':14} {_fmt(self.spared):>7}  {spared[0]}/{spared[1]}",
+            f"area replaced on images with nothing to hide: {_fmt(self.empty_image_area_replaced, 4)}",
             f"images: {self.images}, seconds per image: {self.seconds_per_image:.2f}",
         ]
         if self.worst:
-            lines.append("worst images:")
-            lines += [f"  {name}: {n} wrong ({why})" for name, n, why in self.worst]
-        return "\n".join(lines)
+            rows.append("worst images:")
+            rows += [f"  {name}: {n} wrong ({why})" for name, n, why in self.worst]
+        return "\n".join(rows)
 
 
-def load_truth(sidecar: Path) -> tuple[tuple[int, int], list[Region]]:
-    """(width, height) and regions of one sidecar; a bad sidecar is an error naming the key."""
+def _round(v: float | None, digits: int) -> float | None:
+    return None if v is None else round(v, digits)
+
+
+def _fmt(v: float | None, digits: int = 3) -> str:
+    return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def load_truth(sidecar: Path) -> Truth:
+    """Read and check one sidecar; anything malformed is a RedactorError naming the file and key."""
     try:
         data = json.loads(sidecar.read_text("utf-8"))
-        size = (int(data["width"]), int(data["height"]))
-        regions = []
-        for r in data["regions"]:
-            category = r["category"]
-            pii = r.get("pii", "face" if category == "face" else "none")
-            key = category if category in ("face", "plate") else f"text:{pii}"
-            if r.get("optional"):
-                must = ""
-            elif category in ("face", "plate") or pii != "none":
-                must = "hide"
-            else:
-                must = "spare"
-            pts = r.get("polygon") or _box(r["bbox"])
-            regions.append(Region(key, must, np.asarray(pts, dtype=np.float64).reshape(-1, 2), r.get("text", "")))
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise RedactorError(f"{sidecar}: not a valid ground-truth sidecar ({type(e).__name__}: {e})") from e
-    return size, regions
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RedactorError(f"{sidecar}: cannot read the sidecar as JSON ({e})") from e
+    if not isinstance(data, dict):
+        raise RedactorError(f"{sidecar}: the sidecar must be a JSON object with width, height and regions")
+    width, height = (_positive_int(sidecar, data, k) for k in ("width", "height"))
+    regions = data.get("regions")
+    if not isinstance(regions, list):
+        raise RedactorError(f"{sidecar}: key 'regions' must be a list")
+    return Truth(width, height, tuple(_region(sidecar, i, r) for i, r in enumerate(regions)))
 
 
-def _box(b: list[float]) -> list[list[float]]:
-    x0, y0, x1, y1 = b
-    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+def _positive_int(sidecar: Path, data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise RedactorError(f"{sidecar}: key '{key}' must be a positive integer, not {value!r}")
+    return value
 
 
-def coverage(mask: np.ndarray, polygon: np.ndarray) -> float:
-    """Share of the polygon's pixels that are True in ``mask`` (rasterised in a local window)."""
+def _region(sidecar: Path, i: int, r: Any) -> Region:
+    where = f"{sidecar}: regions[{i}]"
+    if not isinstance(r, dict):
+        raise RedactorError(f"{where} must be an object")
+    category = r.get("category")
+    if category not in CATEGORIES:
+        raise RedactorError(f"{where}.category must be one of {', '.join(CATEGORIES)}, not {category!r}")
+    # Real-photo faces carry no pii; a plate is a plate whatever its pii says.
+    pii = r.get("pii", category if category != "text" else None)
+    if pii not in PII_VALUES or (category == "text" and pii == "face"):
+        allowed = ", ".join(sorted(PII_VALUES - ({"face"} if category == "text" else set())))
+        raise RedactorError(f"{where}.pii must be one of {allowed}, not {pii!r}")
+    optional = r.get("optional", False)
+    if not isinstance(optional, bool):
+        raise RedactorError(f"{where}.optional must be true or false, not {optional!r}")
+    bbox = _points(where, "bbox", r.get("bbox"), 2).reshape(4)
+    if not (bbox[2] > bbox[0] and bbox[3] > bbox[1]):
+        raise RedactorError(f"{where}.bbox must be [x0, y0, x1, y1] with x1 > x0 and y1 > y0, "
+                            f"not {bbox.tolist()}")
+    x0, y0, x1, y1 = bbox
+    polygon = (_points(where, "polygon", r["polygon"], 3) if r.get("polygon") is not None
+               else np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
+    must: Must = "optional" if optional else "hide" if category != "text" or pii != "none" else "spare"
+    text = r.get("text", "")
+    return Region(i, category, pii, category if category != "text" else f"text:{pii}", must, polygon,
+                  text if isinstance(text, str) else str(text))
+
+
+def _points(where: str, key: str, value: Any, min_points: int) -> np.ndarray:
+    """``value`` as an N x 2 float array; bbox (4 numbers) is read as 2 points."""
+    try:
+        a = np.asarray(value, dtype=np.float64).reshape(-1, 2)
+    except (TypeError, ValueError) as e:
+        raise RedactorError(f"{where}.{key} must be a list of numbers ({e})") from e
+    if len(a) < min_points or (key == "bbox" and len(a) != 2) or not np.isfinite(a).all():
+        raise RedactorError(f"{where}.{key} has the wrong shape or non-finite values: {value!r}")
+    return a
+
+
+def coverage(mask: np.ndarray, polygon: np.ndarray) -> tuple[float, int]:
+    """(share of the polygon's pixels that are True in ``mask``, number of its pixels in the image).
+
+    A pixel belongs to the polygon when its centre does (even-odd rule); only the polygon's
+    bounding window is rasterised, row by row, so a region costs its own area, not the image's.
+    Pixels outside the image do not count. The share is nan when no pixel centre is inside.
+    """
     h, w = mask.shape
-    x0, y0 = np.floor(polygon.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(polygon.max(axis=0)).astype(int) + 1
-    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-    if cx1 <= cx0 or cy1 <= cy0:
-        return 0.0
-    local = np.zeros((cy1 - cy0, cx1 - cx0), np.uint8)
-    cv2.fillPoly(local, [np.round(polygon - [cx0, cy0]).astype(np.int32)], 1)
-    area = int(local.sum())
-    return float(mask[cy0:cy1, cx0:cx1][local.astype(bool)].sum() / area) if area else 0.0
+    x0 = max(0, math.floor(polygon[:, 0].min()))
+    y0 = max(0, math.floor(polygon[:, 1].min()))
+    x1 = min(w, math.ceil(polygon[:, 0].max()))
+    y1 = min(h, math.ceil(polygon[:, 1].max()))
+    if x1 <= x0 or y1 <= y0:
+        return math.nan, 0
+    inside = _inside(polygon, x0, y0, x1, y1)
+    area = int(inside.sum())
+    if not area:
+        return math.nan, 0
+    return float(np.count_nonzero(mask[y0:y1, x0:x1] & inside)) / area, area
+
+
+def _inside(polygon: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+    """Bool (y1-y0) x (x1-x0): pixel centres inside ``polygon`` (crossing number per edge)."""
+    xs = np.arange(x0, x1) + 0.5
+    ys = np.arange(y0, y1) + 0.5
+    inside = np.zeros((len(ys), len(xs)), dtype=bool)
+    for (ax, ay), (bx, by) in zip(polygon, np.roll(polygon, -1, axis=0), strict=True):
+        crosses = (ay > ys) != (by > ys)  # the edge spans this row's centre line (never horizontal)
+        if not crosses.any():
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_at = ax + (ys - ay) * (bx - ax) / (by - ay)
+        inside ^= crosses[:, None] & (xs[None, :] < x_at[:, None])
+    return inside
 
 
 def find_images(corpus_dir: Path) -> list[Path]:
-    """Images under ``corpus_dir`` (recursive) that have a sidecar ``NAME.json``."""
+    """Images under ``corpus_dir`` (recursively) that have a sidecar ``NAME.json``, sorted."""
     return sorted(
         p for p in corpus_dir.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.with_name(p.name + ".json").is_file()
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and p.with_name(p.name + ".json").is_file()
     )
 
 
-def evaluate(corpus_dir: Path, redact: Callable[[Path], np.ndarray], *, misses_dir: Path | None = None,
-             progress: Callable[[int, int, Path], None] | None = None) -> Evaluation:
-    """Run ``redact`` (image path -> H×W bool mask of replaced pixels) on every image with a sidecar."""
+@dataclass(frozen=True, eq=False)
+class _Wrong:
+    region: Region
+    coverage: float
+    kind: Literal["missed", "overhidden"]
+
+
+def evaluate(
+    corpus_dir: Path,
+    redact: Callable[[Path], np.ndarray],
+    *,
+    misses_dir: Path | None = None,
+    progress: Callable[[int, int, Path], None] | None = None,
+) -> Evaluation:
+    """Run ``redact`` on every image under ``corpus_dir`` that has a sidecar and score its masks.
+
+    ``redact(path)`` returns the H x W bool mask of the pixels it replaced, in the EXIF-corrected
+    frame the sidecars use; a mask of another size is an error naming the image. With
+    ``misses_dir``, every missed must-hide and every wrongly hidden must-spare region is saved as
+    a crop (see ``_save_crops``) and listed in ``misses_dir/index.tsv``. ``progress(done, total,
+    path)`` is called after each image.
+    """
     images = find_images(corpus_dir)
+    if not images:
+        raise RedactorError(f"{corpus_dir}: no images with a ground-truth sidecar (X.jpg + X.jpg.json) here")
     tally: dict[str, list[int]] = {}
     empty_areas: list[float] = []
-    worst: list[tuple[str, int, str]] = []
+    per_image: list[tuple[str, int, str]] = []
+    index_rows: list[str] = []
+    used_names: set[str] = set()
     seconds = 0.0
-    misses_index: list[str] = []
-    for n, image in enumerate(images, 1):
-        size, regions = load_truth(image.with_name(image.name + ".json"))
+    if misses_dir is not None:
+        misses_dir.mkdir(parents=True, exist_ok=True)
+    for done, image in enumerate(images, 1):
+        truth = load_truth(image.with_name(image.name + ".json"))
         t = time.perf_counter()
         mask = np.asarray(redact(image), dtype=bool)
         seconds += time.perf_counter() - t
-        if mask.shape != (size[1], size[0]):
-            raise RedactorError(f"{image}: mask is {mask.shape[1]}x{mask.shape[0]} but the sidecar says "
-                                f"{size[0]}x{size[1]}; orientation or size mismatch")
-        wrong: list[tuple[Region, float, str]] = []
-        for region in regions:
-            if not region.must:
-                continue
-            cov = coverage(mask, region.polygon)
-            key = region.key if region.must == "hide" else "spared"
-            ok = cov >= HIDDEN_AT if region.must == "hide" else cov <= SPARED_AT
-            counts = tally.setdefault(key, [0, 0])
-            counts[0] += ok
-            counts[1] += 1
-            if not ok:
-                wrong.append((region, cov, "missed" if region.must == "hide" else "overhidden"))
-        if not any(r.must == "hide" for r in regions):
+        if mask.shape != (truth.height, truth.width):
+            raise RedactorError(
+                f"{image}: the mask is {'x'.join(map(str, mask.shape[::-1]))} (WxH) but the sidecar says "
+                f"{truth.width}x{truth.height}; the image is rotated or resized relative to its ground truth")
+        wrong = _score(image, mask, truth, tally)
+        if not any(r.must == "hide" for r in truth.regions):
             empty_areas.append(float(mask.mean()))
+        name = image.relative_to(corpus_dir).as_posix()
         if wrong:
-            kinds = sorted({f"{kind} {r.key}" for r, _, kind in wrong})
-            worst.append((image.name, len(wrong), ", ".join(kinds[:4])))
+            per_image.append((name, len(wrong), _why(wrong)))
             if misses_dir is not None:
-                misses_index += _save_misses(image, mask, wrong, misses_dir)
-        if progress:
-            progress(n, len(images), image)
+                index_rows += _save_crops(image, name, mask, wrong, misses_dir, used_names)
+        if progress is not None:
+            progress(done, len(images), image)
     if misses_dir is not None:
-        misses_dir.mkdir(parents=True, exist_ok=True)
-        (misses_dir / "index.tsv").write_text("image\tkind\tkey\tcoverage\ttext\n" + "".join(misses_index), "utf-8")
-    return _summarise(len(images), tally, empty_areas, seconds, worst)
+        (misses_dir / "index.tsv").write_text(
+            "file\timage\tkind\tkey\tcoverage\ttext\n" + "".join(index_rows), encoding="utf-8")
+    return _summarise(len(images), tally, empty_areas, seconds, per_image)
+
+
+def _score(image: Path, mask: np.ndarray, truth: Truth, tally: dict[str, list[int]]) -> list[_Wrong]:
+    """Add each counted region to ``tally`` (key -> [ok, total]); return the ones that went wrong."""
+    wrong = []
+    for region in truth.regions:
+        if region.must == "optional":
+            continue
+        cov, area = coverage(mask, region.polygon)
+        if not area:
+            raise RedactorError(f"{image}: regions[{region.index}] covers no pixel of the "
+                                f"{truth.width}x{truth.height} image; fix its bbox/polygon in the sidecar")
+        ok = cov >= HIDDEN_AT if region.must == "hide" else cov <= SPARED_AT
+        counts = tally.setdefault(region.key if region.must == "hide" else "spared", [0, 0])
+        counts[0] += ok
+        counts[1] += 1
+        if not ok:
+            wrong.append(_Wrong(region, cov, "missed" if region.must == "hide" else "overhidden"))
+    return wrong
+
+
+def _why(wrong: list[_Wrong]) -> str:
+    """e.g. "missed text:name 2, face 1; overhidden 3"."""
+    missed = Counter(w.region.key for w in wrong if w.kind == "missed")
+    overhidden = sum(w.kind == "overhidden" for w in wrong)
+    parts = []
+    if missed:
+        parts.append("missed " + ", ".join(f"{k} {n}" for k, n in missed.most_common(4)))
+    if overhidden:
+        parts.append(f"overhidden {overhidden}")
+    return "; ".join(parts)
 
 
 def _summarise(n: int, tally: dict[str, list[int]], empty: list[float], seconds: float,
-               worst: list[tuple[str, int, str]]) -> Evaluation:
-    hide_keys = sorted(k for k in tally if k != "spared")
-    text_keys = [k for k in hide_keys if k.startswith("text:")]
-    text_hidden = sum(tally[k][0] for k in text_keys)
-    text_must = sum(tally[k][1] for k in text_keys)
+               per_image: list[tuple[str, int, str]]) -> Evaluation:
+    hide_keys = [k for k in KEYS if k in tally]
+    text = [tally[k] for k in hide_keys if k.startswith("text:")]
+    text_hidden, text_must = sum(h for h, _ in text), sum(m for _, m in text)
     spared = tally.get("spared")
+    counts = {k: (tally[k][0], tally[k][1]) for k in hide_keys}
+    if spared:
+        counts["spared"] = (spared[0], spared[1])
     return Evaluation(
         images=n,
         recall={k: tally[k][0] / tally[k][1] for k in hide_keys},
-        counts={k: (v[0], v[1]) for k, v in tally.items()},
+        counts=counts,
         pii_text_recall=text_hidden / text_must if text_must else None,
         spared=spared[0] / spared[1] if spared else None,
-        empty_image_area_replaced=round(float(np.mean(empty)), 5) if empty else None,
-        seconds_per_image=seconds / n if n else 0.0,
-        worst=tuple(sorted(worst, key=lambda w: -w[1])[:5]),
+        empty_image_area_replaced=float(np.mean(empty)) if empty else None,
+        seconds_per_image=seconds / n,
+        worst=tuple(sorted(per_image, key=lambda w: (-w[1], w[0]))[:WORST]),
     )
 
 
-def _save_misses(image: Path, mask: np.ndarray, wrong: list[tuple[Region, float, str]], out: Path) -> list[str]:
-    """A crop per wrong region: replaced pixels tinted red, the region outlined in green."""
+def _save_crops(image: Path, name: str, mask: np.ndarray, wrong: list[_Wrong], out: Path,
+                used: set[str]) -> list[str]:
+    """One PNG per wrong region: the original pixels around it, replaced pixels tinted half red,
+    the region outlined in green; small crops are enlarged (nearest neighbour) to be readable.
+
+    Files are ``<image stem>__<missed|overhidden>__<key>__<n>.png`` (``:`` in the key becomes
+    ``-``, which every file system accepts); an image in a subfolder gets the folder names as a
+    prefix. Returns the index.tsv rows.
+    """
     from PIL import Image
 
-    out.mkdir(parents=True, exist_ok=True)
-    rgb = np.asarray(Image.open(image).convert("RGB")).copy()
-    rgb[mask] = (rgb[mask] * 0.5 + np.array([255, 0, 0]) * 0.5).astype(np.uint8)
+    from .io import load  # the same decoder and EXIF orientation as the pipeline
+
+    rgb = load(image).rgb
+    if rgb.shape[:2] != mask.shape:
+        raise RedactorError(f"{image}: decoded as {rgb.shape[1]}x{rgb.shape[0]}, but the mask is "
+                            f"{mask.shape[1]}x{mask.shape[0]}")
+    tinted = rgb.copy()
+    tinted[mask] = rgb[mask] // 2 + np.array([127, 0, 0], dtype=np.uint8)
+    stem = "_".join(Path(name).with_suffix("").parts)
     h, w = mask.shape
     rows = []
-    for i, (region, cov, kind) in enumerate(wrong):
-        x0, y0 = np.floor(region.polygon.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(region.polygon.max(axis=0)).astype(int)
-        m = max(12, (y1 - y0) // 2)
-        crop = rgb[max(0, y0 - m):min(h, y1 + m), max(0, x0 - m):min(w, x1 + m)].copy()
-        poly = np.round(region.polygon - [max(0, x0 - m), max(0, y0 - m)]).astype(np.int32)
-        cv2.polylines(crop, [poly], True, (0, 255, 0), 1)
-        name = f"{image.stem}__{kind}__{region.key.replace(':', '-')}__{i}.png"
-        Image.fromarray(crop).save(out / name)
-        rows.append(f"{image.name}\t{kind}\t{region.key}\t{cov:.2f}\t{region.text}\n")
+    for n, wr in enumerate(wrong):
+        poly = wr.region.polygon
+        x0, y0 = np.floor(poly.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(poly.max(axis=0)).astype(int)
+        margin = max(12, (y1 - y0) // 2)
+        cx0, cy0 = max(0, x0 - margin), max(0, y0 - margin)
+        crop = tinted[cy0:min(h, y1 + margin), cx0:min(w, x1 + margin)]
+        scale = int(min(8, max(1, math.ceil(120 / crop.shape[0]))))
+        crop = np.ascontiguousarray(np.repeat(np.repeat(crop, scale, axis=0), scale, axis=1))
+        pts = np.round((poly - [cx0, cy0]) * scale * 16).astype(np.int32)  # 4 fractional bits
+        cv2.polylines(crop, [pts], True, (0, 255, 0), max(1, scale // 2), cv2.LINE_AA, shift=4)
+        file = f"{stem}__{wr.kind}__{wr.region.key.replace(':', '-')}__{n}.png"
+        while file in used:  # x.jpg and x.png side by side
+            file = file.removesuffix(".png") + "_.png"
+        used.add(file)
+        Image.fromarray(crop).save(out / file)
+        text = " ".join(wr.region.text.split())  # no tabs or newlines inside a TSV cell
+        rows.append(f"{file}\t{name}\t{wr.kind}\t{wr.region.key}\t{wr.coverage:.3f}\t{text}\n")
     return rows

@@ -186,3 +186,24 @@ def test_verify_passes_real_redaction(tmp_path):
     opts = batch.Options(policy=Policy.default(), verify=True)
     outcomes = batch.run(batch.plan([samples / "name_card.png"], out), opts)
     assert [o.status for o in outcomes] == ["redacted"], [o.message for o in outcomes]
+
+
+@pytest.mark.models
+def test_very_large_photo_is_redacted_within_a_memory_bound(tmp_path):
+    """An 8000x6000 photo (48 MP) goes through the whole CLI in one process under 3 GB."""
+    src = tmp_path / "in"
+    src.mkdir()
+    tile = np.random.default_rng(5).integers(0, 256, (600, 800, 3), dtype=np.uint8)
+    Image.fromarray(np.tile(tile, (10, 10, 1))).save(src / "big.jpg", quality=80)
+    code = (
+        "import resource, sys\n"
+        "from redactor.cli import main\n"
+        f"rc = main(['redact', {str(src)!r}, '-o', {str(tmp_path / 'out')!r}])\n"
+        "print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "sys.exit(rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    peak_gb = int(proc.stdout.split("peak_kb")[1]) / 1e6
+    assert peak_gb < 3.0, f"peak RSS {peak_gb:.2f} GB"
+    assert Image.open(tmp_path / "out" / "big.jpg").size == (8000, 6000)
