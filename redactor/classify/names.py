@@ -47,6 +47,9 @@ ZH_PLACE_NAMES = (
     "石硤尾 樂富 慈雲山 鑽石山 彩虹 牛頭角 藍田 油塘 秀茂坪 葵涌 青衣 深井 屯門 大埔墟"
 ).split()
 
+# The three regions, closing many address lines.
+REGION_NAMES = ("Kowloon", "New Territories", "Hong Kong Island", "Hong Kong", "HK", "九龍", "新界", "香港", "港島")
+
 # Syllables of Cantonese given names (romanised), to tell "Wong Ka-ming" from "Wong Fresh".
 EN_GIVEN_SYLLABLES = set(
     "ah bing bo chak chi chin ching chiu choi chun chung fai fan fat fei fong fook fu fung ha hang hei hin "

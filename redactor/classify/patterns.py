@@ -23,6 +23,7 @@ from .names import (
     EN_SURNAMES,
     EN_WESTERN_GIVEN,
     EN_WESTERN_SURNAMES,
+    REGION_NAMES,
     ZH_COMPOUND_SURNAMES,
     ZH_HONORIFICS,
     ZH_PLACE_NAMES,
@@ -206,9 +207,8 @@ _COMMON_WORDS = set(
     "good luck never forget we are water day page room shop cafe restaurant open closed sale".split()
 )
 
-_PLACE_LINE = re.compile(
-    r"^\W*(?:" + "|".join(re.escape(p) for p in (*EN_PLACE_NAMES, *ZH_PLACE_NAMES)) + r")\W*$", _I
-)
+_PLACE = "(?:" + "|".join(re.escape(p) for p in (*EN_PLACE_NAMES, *ZH_PLACE_NAMES, *REGION_NAMES)) + ")"
+_PLACE_LINE = re.compile(rf"^\W*{_PLACE}(?:[\s,，、]+{_PLACE})*\W*$", _I)  # "Sham Shui Po, Kowloon"
 
 
 def place_matches(text: str) -> Iterator[Match]:
