@@ -45,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="write reports only, no images")
     p.add_argument("--jobs", type=int, default=_default_jobs(), metavar="N",
                    help="worker processes (default: %(default)s on this machine)")
-    p.add_argument("--force", action="store_true", help="redo images even if already done")
+    resume = p.add_mutually_exclusive_group()
+    resume.add_argument("--resume", action="store_true",
+                        help="skip images already done with the same content and policy (the default)")
+    resume.add_argument("--force", action="store_true", help="redo images even if already done")
     p.add_argument("--verify", action="store_true",
                    help="after redacting, run detection again on the output; if anything protected is still "
                    "found, do not write it and count the image as failed (about twice the time)")

@@ -133,7 +133,7 @@ def test_killed_batch_resumes_without_loss_or_duplicates(tmp_path):
     proc.wait()
     done_before = {p.name for p in out.glob("*.png.json")}
     assert 0 < len(done_before) < 10, "kill came too late to test resuming"
-    again = subprocess.run([REDACTOR, "redact", str(src), "-o", str(out), "--jobs", "1"],
+    again = subprocess.run([REDACTOR, "redact", str(src), "-o", str(out), "--jobs", "1", "--resume"],
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert f"{len(done_before)} skipped" in again.stdout
