@@ -18,11 +18,11 @@ system:
 demo: $(STAMP)
 	$(VENV)/bin/redactor redact samples -o out
 
-test: $(STAMP) system
+test: $(STAMP) system lint
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check redactor tests
+	$(VENV)/bin/ruff check redactor tests bench samples
 	$(VENV)/bin/mypy redactor
 
 clean:

@@ -208,7 +208,8 @@ class Redactor:
         """Classify each line with the other lines of its note as context."""
         hits: list[tuple[Hit, ...]] = [()] * len(lines)
         for group in group_lines([d.quad for d in lines]):
-            for i, line_hits in zip(group, self._classifier.classify_lines([lines[i].text for i in group]), strict=True):
+            group_hits = self._classifier.classify_lines([lines[i].text for i in group])
+            for i, line_hits in zip(group, group_hits, strict=True):
                 hits[i] = line_hits
         return hits
 

@@ -31,7 +31,9 @@ def quad_mask(shape: tuple[int, ...], quad: Quad) -> np.ndarray:
     return mask.astype(bool)
 
 
-def apply(rgb: np.ndarray, regions: Iterable[tuple[Quad, Action]], fill_color=(0, 0, 0)) -> tuple[np.ndarray, np.ndarray]:
+def apply(
+    rgb: np.ndarray, regions: Iterable[tuple[Quad, Action]], fill_color: tuple[int, int, int] = (0, 0, 0)
+) -> tuple[np.ndarray, np.ndarray]:
     """Render every region; returns (new image, boolean mask of replaced pixels).
 
     Blur and pixelate run first and fills last, so a fill is never softened by a neighbour's blur.

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import cast
 
 from ..errors import PolicyError
 from ..types import TEXT_CATEGORIES, Category, Hit
@@ -28,7 +29,7 @@ WEAK = 0.25  # candidates at or above this are lifted on a note with strong pers
 
 # A line that is only a label: its value is probably on the next line.
 _LABELS: tuple[tuple[Category, re.Pattern[str]], ...] = tuple(
-    (cat, re.compile(rf"^\s*(?:{rx})\s*[:：]?\s*$", re.IGNORECASE))
+    (cast(Category, cat), re.compile(rf"^\s*(?:{rx})\s*[:：]?\s*$", re.IGNORECASE))
     for cat, rx in (
         ("name", r"姓名|名字|Name|Surname"),
         ("phone", r"電話|手機|手提|聯絡電話|Tel|Phone|Mobile|WhatsApp"),

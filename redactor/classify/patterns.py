@@ -11,6 +11,7 @@ the note around it lifts it (see TextClassifier.classify_lines).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 
@@ -123,8 +124,8 @@ def regex_matches(text: str) -> Iterator[Match]:
 
 def phone_matches(text: str) -> Iterator[Match]:
     """Numbers ``phonenumbers`` calls valid for Hong Kong, or anywhere with a + country code."""
-    for m in phonenumbers.PhoneNumberMatcher(text, "HK", leniency=phonenumbers.Leniency.VALID):
-        yield "phone", m.start, m.end, 0.9, "phonenumbers"
+    for pm in phonenumbers.PhoneNumberMatcher(text, "HK", leniency=phonenumbers.Leniency.VALID):
+        yield "phone", pm.start, pm.end, 0.9, "phonenumbers"
     # OCR splits and joins digits oddly; an 8-digit HK-shaped run after a phone label is enough.
     for m in re.finditer(r"(?:電話|手機|手提|聯絡|Tel|Phone|Mobile|WhatsApp|Whatsapp|Call)\s*[:：]?\s*"
                          r"(?:\+?\(?852\)?\s*)?[2-9]\d{3}\s?-?\d{4}", text, _I):
@@ -224,7 +225,7 @@ _WORD = re.compile(r"[A-Za-z]+")
 def western_name_matches(text: str) -> Iterator[Match]:
     """Common English given names and surnames: both together are a name; one alone is weak."""
     words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
-    for (s1, _, w1), (_, e2, w2) in zip(words, words[1:]):
+    for (s1, _, w1), (_, e2, w2) in itertools.pairwise(words):
         if (w1 in EN_WESTERN_GIVEN and w2 in EN_WESTERN_SURNAMES) or (w1 in EN_WESTERN_SURNAMES and w2 in EN_WESTERN_GIVEN):
             yield "name", s1, e2, 0.7, "en-western-name"
     if len(words) == 1 and (words[0][2] in EN_WESTERN_GIVEN or words[0][2] in EN_WESTERN_SURNAMES):

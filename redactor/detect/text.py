@@ -65,8 +65,9 @@ class RapidOCREngine:
         # An explicit, manifest-verified model path: rapidocr never reaches its download code.
         det_cfg.model_path = str(model_path("ppocr-det"))
         rec_cfg.model_path = str(model_path("ppocr-rec"))
-        self._det = TextDetector(det_cfg)
-        self._rec = TextRecognizer(rec_cfg)
+        # rapidocr annotates dict but reads its config as an OmegaConf DictConfig (attribute access).
+        self._det = TextDetector(det_cfg)  # type: ignore[arg-type]
+        self._rec = TextRecognizer(rec_cfg)  # type: ignore[arg-type]
 
     def detect(self, rgb: np.ndarray) -> list[tuple[Quad, float]]:
         """Line quads and detection scores, in reading order (top to bottom, left to right)."""
@@ -74,7 +75,7 @@ class RapidOCREngine:
             out = self._det(np.ascontiguousarray(rgb[:, :, ::-1]))  # the models were trained on BGR
         except Exception as e:  # onnxruntime raises plain exceptions; turn any into a loud failure
             raise AnalysisError(f"text detection failed: {type(e).__name__}: {e}") from e
-        if out.boxes is None:
+        if out.boxes is None or out.scores is None:
             return []
         return [(Quad.from_array(b), float(s)) for b, s in zip(out.boxes, out.scores, strict=True)]
 
