@@ -20,7 +20,6 @@ from .models import sha256_of
 from .pipeline import Failure, Redactor
 from .policy import Policy
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".heic", ".heif", ".bmp", ".gif"}
 REPORT_SUFFIX = ".json"
 
 
@@ -74,7 +73,7 @@ def plan(inputs: list[Path], outdir: Path) -> list[Job]:
                 dirnames.sort()
                 for fn in sorted(filenames):
                     p = Path(dirpath) / fn
-                    if p.suffix.lower() in IMAGE_SUFFIXES:
+                    if p.suffix.lower() in io.INPUT_SUFFIXES:
                         jobs.append(_job(p, p.relative_to(item), outdir))
         else:
             if item.resolve().parent == out_root:

@@ -101,7 +101,7 @@ def _load_policy(path: Path | None):
 def cmd_redact(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from . import batch
+    from . import batch, io
 
     if args.jobs < 1:
         raise RedactorError(f"--jobs {args.jobs}: use 1 or more")
@@ -109,7 +109,7 @@ def cmd_redact(args: argparse.Namespace) -> int:
     jobs = batch.plan(args.inputs, args.output)
     if not jobs:
         print(f"redactor: no images found in {', '.join(map(str, args.inputs))} "
-              f"(looked for {', '.join(sorted(batch.IMAGE_SUFFIXES))})", file=sys.stderr)
+              f"(looked for {', '.join(sorted(io.INPUT_SUFFIXES))})", file=sys.stderr)
         return EXIT_FAILED
     cores = os.cpu_count() or 1
     opts = batch.Options(policy=policy, dry_run=args.dry_run, force=args.force, clear_text=args.report_text,

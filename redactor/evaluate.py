@@ -43,10 +43,10 @@ import cv2
 import numpy as np
 
 from .errors import RedactorError
+from .io import INPUT_SUFFIXES
 
 HIDDEN_AT = 0.70  # share of a must-hide region under replaced pixels for it to count as hidden
 SPARED_AT = 0.30  # share of a must-spare region under replaced pixels up to which it counts as spared
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif"})
 CATEGORIES = ("face", "plate", "text")
 TEXT_PII = ("name", "role", "phone", "email", "address", "birthday", "handle", "plate", "id")
 PII_VALUES = frozenset((*TEXT_PII, "face", "none"))
@@ -233,7 +233,7 @@ def find_images(corpus_dir: Path) -> list[Path]:
     """Images under ``corpus_dir`` (recursively) that have a sidecar ``NAME.json``, sorted."""
     return sorted(
         p for p in corpus_dir.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and p.with_name(p.name + ".json").is_file()
+        if p.suffix.lower() in INPUT_SUFFIXES and p.is_file() and p.with_name(p.name + ".json").is_file()
     )
 
 

@@ -30,13 +30,17 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 from redactor.errors import ImageTooLargeError, UnreadableImageError
 from redactor.types import Source
 
-__all__ = ["OUTPUT_SUFFIX", "Loaded", "Source", "encode", "load", "write_atomic"]
+__all__ = ["INPUT_SUFFIXES", "OUTPUT_SUFFIX", "Loaded", "Source", "encode", "load", "write_atomic"]
 
 pillow_heif.register_heif_opener()
 
 #: Pillow format names redactor reads. Restricting ``Image.open`` to these keeps exotic decoders
 #: (EPS runs Ghostscript, PSD, ICO...) away from untrusted files. "JPEG" also yields "MPO".
 READ_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "TIFF", "HEIF", "GIF", "BMP")
+
+#: File suffixes taken as images when a folder is searched (batch) or a corpus is read (eval);
+#: the format itself always comes from the content, never from the name.
+INPUT_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".heic", ".heif", ".bmp", ".gif"})
 
 #: Input format -> output format. GIF becomes PNG: writing GIF would re-quantise the redacted
 #: image to a 256-colour palette, which can shift or dither fill colours and blur edges.
