@@ -5,7 +5,7 @@ import pytest
 
 from redactor import AnalysisError, Failure, Policy, Redactor
 from redactor.detect import FACE_DETECTORS, TEXT_ENGINES
-from redactor.pipeline import group_lines
+from redactor.layout import group_lines
 from redactor.types import Detection, Quad
 
 PHONE = Quad.from_box(10, 10, 110, 30)
@@ -97,7 +97,7 @@ def test_group_lines_joins_a_note_and_separates_far_lines():
 
 
 def test_merge_rows_joins_split_fragments_and_two_row_plates():
-    from redactor.pipeline import merge_rows
+    from redactor.layout import merge_rows
 
     def det(text, box):
         return Detection(kind="text", quad=Quad.from_box(*box), score=0.9, detector="t", text=text)
