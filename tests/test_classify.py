@@ -39,6 +39,10 @@ def categories(text, threshold=0.5):
         ("@kaming_w", "handle"), ("IG: wongkm.88", "handle"), ("FB: Tai Man Chan", "handle"), ("TG @km_w", "handle"),
         # ids
         ("A123456(3)", "id"), ("HKID: Z683365(5)", "id"), ("身份證 K 12345 6(7)", "id"),
+        # international forms: UK postcode, licence numbers, MRZ, US ZIP, Western names
+        ("Islington, London, N1 9GU", "address"), ("Springfield IL 62704", "address"), ("DL No: X1234567", "id"),
+        ("LIC#QRTZ8842KD1", "id"), ("P<GBRDOE<<JANE<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<", "id"), ("Jane Q.", "name"),
+        ("Olivia Brown", "name"), ("TEL: 07-5547360", "phone"),
         # plates
         ("KM 3821", "plate"), ("車牌：FY5878", "plate"), ("AB123", "plate"), ("ABC1D23", "plate"),
     ],

@@ -74,7 +74,7 @@ EN_WESTERN_GIVEN = set(
     "joyce virginia victoria kelly lauren christina joan evelyn judith megan andrea cheryl hannah jacqueline "
     "martha gloria teresa ann sara madison frances kathryn janice jean abigail alice judy sophia grace denise "
     "amber doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla alexis "
-    "lori angel hollie winnie fiona sandy kelvin carrie vincent alan tony ivan eddie wilson jackie"
+    "lori angel hollie winnie fiona sandy kelvin carrie vincent alan tony ivan eddie wilson jackie jane"
     .split()
 )
 EN_WESTERN_SURNAMES = set(

@@ -95,6 +95,9 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("phone", "phone-label-intl", r"(?:\bTEL\b|\bH/?P\b|\bMOB\b|\bCell\b)\s*[:：.]?\s*\+?[\d(][\d\s().-]{6,}", 0.85, _I),
     ("id", "mrz", r"[A-Z0-9<]{2,}<<[A-Z0-9<]{10,}", 0.95, 0),
     ("id", "long-number", r"\b[A-Z]{0,4}[ #:-]?\d{9,}\b", 0.6, 0),
+    ("id", "licence-number", r"(?=[A-Z0-9#]*\d)(?=[A-Z0-9#]*[A-Z][A-Z0-9#]*[A-Z])\b[A-Z0-9]{0,4}#?[A-Z0-9]{10,}\b", 0.6, 0),
+    ("id", "id-label", r"\b(?:LIC|DL|ID|License|Licence|Passport)\s*(?:#|No\.?|Number)\s*[:：]?\s*[A-Z0-9-]{5,}", 0.9, _I),
+    ("address", "uk-postcode", r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b", 0.8, 0),
     ("address", "us-state-zip", r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b", 0.8, 0),
     ("address", "street-upper", r"\b\d{1,5}\s+(?:[A-Z]+\s+){1,3}(?:STREET|ST|ROAD|RD|AVENUE|AVE|LANE|DRIVE|BLVD|JALAN)\b",
      0.85, 0),
@@ -220,6 +223,7 @@ def place_matches(text: str) -> Iterator[Match]:
 
 
 _WORD = re.compile(r"[A-Za-z]+")
+_GIVEN_INITIAL = re.compile(r"\b([A-Z][a-zA-Z]+)\s+[A-Z]\.(?!\w)")  # "LIAM R.", "Jane Q."
 
 
 def western_name_matches(text: str) -> Iterator[Match]:
@@ -228,6 +232,9 @@ def western_name_matches(text: str) -> Iterator[Match]:
     for (s1, _, w1), (_, e2, w2) in itertools.pairwise(words):
         if (w1 in EN_WESTERN_GIVEN and w2 in EN_WESTERN_SURNAMES) or (w1 in EN_WESTERN_SURNAMES and w2 in EN_WESTERN_GIVEN):
             yield "name", s1, e2, 0.7, "en-western-name"
+    for m in _GIVEN_INITIAL.finditer(text):
+        if m.group(1).lower() in EN_WESTERN_GIVEN:
+            yield "name", m.start(), m.end(), 0.6, "en-given-initial"
     if len(words) == 1 and (words[0][2] in EN_WESTERN_GIVEN or words[0][2] in EN_WESTERN_SURNAMES):
         yield "name", words[0][0], words[0][1], 0.3, "en-western-word"
 
