@@ -37,7 +37,7 @@ class Failure:
     error: RedactorError
 
 
-@dataclass
+@dataclass(eq=False)  # identity: slots are looked up by object, and fields hold arrays
 class _Work:
     """One image moving through a chunk (internal, mutable while the chunk is processed)."""
 

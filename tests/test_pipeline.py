@@ -109,3 +109,25 @@ def test_merge_rows_joins_split_fragments_and_two_row_plates():
     ]
     texts = sorted(d.text for d in merge_rows(lines))
     assert texts == ["WC 6093", "勿忘", "編號 37583"]
+
+
+def test_a_recognition_failure_fails_only_its_image(monkeypatch, redactor):
+    from redactor import AnalysisError as AE
+
+    real_crop, real_read = redactor._text.crop, redactor._text.read
+
+    def crop(rgb, quad):
+        c = real_crop(rgb, quad)
+        c[0, 0, 0] = 77 if rgb[0, 0, 0] == 77 else 0  # mark crops of the poisoned image
+        return c
+
+    def read(crops):
+        if any(c[0, 0, 0] == 77 for c in crops):
+            raise AE("recogniser choked on a crop")
+        return real_read(crops)
+
+    monkeypatch.setattr(redactor._text, "crop", crop)
+    monkeypatch.setattr(redactor._text, "read", read)
+    out = list(redactor.redact_many([photo(), photo(77), photo()], names=["a", "b", "c"]))
+    assert [type(o).__name__ for o in out] == ["Result", "Failure", "Result"]
+    assert "b" in str(out[1].error) and "choked" in str(out[1].error)
