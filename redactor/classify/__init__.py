@@ -1,133 +1,139 @@
 """Protected categories in OCR'd text lines, Traditional Chinese and English.
 
-``TextClassifier.classify(line)`` runs every recognizer (patterns.py) on one line;
-``classify_lines(lines)`` does the same for the lines of one note and lets context lift
-neighbours: a label ("電話", "Name:") with no value lifts the next line, and a note that holds
-strong personal data (a phone, an email...) lifts weak name candidates on its other lines.
+    clf = TextClassifier(frozenset(TEXT_CATEGORIES), deny_terms=("Project X",))
+    clf.classify("電話 9123 4567")                       # -> (Hit("phone", 3, 12, 0.9, ...), ...)
+    clf.classify_lines(["姓名", "陳大文", "9123 4567"])  # one note, reading order
 
-Built once, reused for thousands of images: patterns are compiled at import/init, and a call
-keeps no state.
+``classify`` runs every recognizer (patterns.py) on every view of the line (normalise.py:
+Simplified folded to Traditional, OCR look-alike digits, spaces dropped or restored) and maps
+each hit back to the original string. ``classify_lines`` adds context (context.py): labels lift
+their values, and a note with strong personal data lifts weak name candidates on it.
+
+Built once, reused for thousands of images: patterns are compiled at import or in ``__init__``
+and a call keeps no state.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
-from typing import cast
 
 from ..errors import PolicyError
 from ..types import TEXT_CATEGORIES, Category, Hit
+from .context import FUZZY_LABEL_VALUE, LABEL_ONLY, LABEL_VALUE, LIFTED, STRONG, WEAK, fuzzy_label_of, label_of
+from .normalise import normalise, views
 from .patterns import RECOGNIZERS
 
 __all__ = ["TextClassifier", "normalise"]
 
-STRONG = 0.8  # a hit this sure makes its note personal (lifts weak names around it)
-LIFTED = 0.65  # what a lifted weak candidate scores
-WEAK = 0.25  # candidates at or above this are lifted on a note with strong personal data
-
-# A line that is only a label: its value is probably on the next line.
-_LABELS: tuple[tuple[Category, re.Pattern[str]], ...] = tuple(
-    (cast(Category, cat), re.compile(rf"^\s*(?:{rx})\s*[:：]?\s*$", re.IGNORECASE))
-    for cat, rx in (
-        ("name", r"姓名|名字|Name|Surname"),
-        ("phone", r"電話|手機|手提|聯絡電話|Tel|Phone|Mobile|WhatsApp"),
-        ("birthday", r"生日|出生日期|出生|DOB|Date of birth|Birthday"),
-        ("address", r"地址|住址|Address"),
-        ("email", r"電郵|電郵地址|Email|E-mail"),
-        ("handle", r"IG|FB|TG|Instagram|Facebook|Telegram|Twitter"),
-        ("plate", r"車牌|車牌號碼|Plate"),
-        ("id", r"HKID|身份證|身份證號碼|ID No\.?"),
-        ("role", r"職位|職級|編號|警員編號|Rank|Post"),
-    )
-)
-
-
-@lru_cache(maxsize=1)
-def _s2t():
-    import opencc
-
-    return opencc.OpenCC("s2t")
-
-
-def normalise(text: str) -> str:
-    """Fold full-width forms (NFKC) and Simplified characters (OpenCC s2t), character by character,
-    so the result has the same length as ``text`` and spans found in it index the original."""
-    folded = "".join(n if len(n := unicodedata.normalize("NFKC", ch)) == 1 else ch for ch in text)
-    trad = _s2t().convert(folded)
-    return trad if len(trad) == len(folded) else folded
+# Categories worth reading from each view. The digit view only fixes numbers, so only
+# number-carrying categories come from it (its "ABC1023" is no plate, its "2019" no name).
+_VIEW_CATEGORIES: dict[str, frozenset[str]] = {
+    "base": frozenset(TEXT_CATEGORIES),
+    "digits": frozenset({"phone", "role", "birthday", "id"}),
+    "compact": frozenset(TEXT_CATEGORIES),
+    "split": frozenset(TEXT_CATEGORIES),
+}
 
 
 class TextClassifier:
-    """Finds protected categories in text lines. Only ``categories`` are ever reported."""
+    """Finds protected categories in text lines. Only ``categories`` are ever reported.
+
+    deny_terms: case-insensitive substrings always reported as ``custom`` (score 1.0).
+    deny_patterns: regexes always reported as ``custom``; an invalid one raises PolicyError.
+    allow_terms: a hit lying inside an occurrence of one of these is dropped (a public figure).
+    """
 
     def __init__(self, categories: frozenset[Category] = frozenset(TEXT_CATEGORIES), *,
                  deny_terms: Sequence[str] = (), deny_patterns: Sequence[str] = (),
                  allow_terms: Sequence[str] = ()) -> None:
         self.categories = frozenset(categories)
-        self._deny = [t.casefold() for t in deny_terms if t.strip()]
-        self._allow = [normalise(t).casefold() for t in allow_terms if t.strip()]
-        self._deny_rx = []
+        self._deny = tuple(normalise(t).casefold() for t in deny_terms if t.strip())
+        self._allow = tuple(normalise(t).casefold() for t in allow_terms if t.strip())
+        deny_rx = []
         for pattern in deny_patterns:
             try:
-                self._deny_rx.append(re.compile(pattern))
+                deny_rx.append(re.compile(pattern, re.IGNORECASE))
             except re.error as e:
-                raise PolicyError(f"lists.deny_patterns: {pattern!r} is not a valid regex: {e}") from e
+                raise PolicyError(f"lists.deny_patterns: {pattern!r} is not a valid regex ({e}); "
+                                  "fix or remove it in the policy file") from e
+        self._deny_rx = tuple(deny_rx)
 
     def classify(self, text: str) -> tuple[Hit, ...]:
-        """Hits in one line, strongest first. Scores below the policy threshold are candidates."""
+        """Hits in one line, strongest first; spans index ``text``. Scores below the policy
+        threshold are candidates that context may lift."""
         return self._finish(text, self._raw(text))
 
     def classify_lines(self, lines: Sequence[str]) -> list[tuple[Hit, ...]]:
-        """Hits for each line of one note (reading order), with context from the other lines."""
+        """Hits for each line of one note (reading order), lifted by the note's other lines."""
         raw = [self._raw(t) for t in lines]
-        strong_note = any(h.score >= STRONG for hits in raw for h in hits)
         for i, text in enumerate(lines):
-            label = next((cat for cat, rx in _LABELS if rx.match(normalise(text))), None)
-            if label and i + 1 < len(lines) and lines[i + 1].strip():
-                raw[i] = [*raw[i], Hit(label, 0, len(text), 0.9, f"context:label-{label}")]
+            label = label_of(normalise(text))
+            if label is None or not label[3]:
+                continue  # no label, or its value is on the same line (see _raw)
+            cat, start, end, _ = label
+            if i + 1 < len(lines) and lines[i + 1].strip():
                 nxt = lines[i + 1]
-                raw[i + 1] = [*raw[i + 1], Hit(label, 0, len(nxt), 0.85, f"context:after-label-{label}")]
-            if strong_note:
-                # Weak candidates (a bare name, a district) are personal on a note that holds
-                # strong personal data: a name next to a phone number, the last line of an address.
-                raw[i] = [
-                    Hit(h.category, h.start, h.end, LIFTED, h.recognizer + "+context:note")
-                    if WEAK <= h.score < LIFTED else h
-                    for h in raw[i]
-                ]
+                raw[i].append(Hit(cat, start, end, LABEL_ONLY, f"context:label-{cat}"))
+                raw[i + 1].append(Hit(cat, 0, len(nxt), LABEL_ONLY, f"context:after-label-{cat}"))
+        strong = max((h for hits in raw for h in hits if h.category in self.categories),
+                     key=lambda h: h.score, default=None)
+        if strong is not None and strong.score >= STRONG:
+            why = f"+context:{strong.category}-on-note"
+            raw = [[Hit(h.category, h.start, h.end, LIFTED, h.recognizer + why)
+                    if WEAK <= h.score < LIFTED and h is not strong else h for h in hits]
+                   for hits in raw]
         return [self._finish(t, hits) for t, hits in zip(lines, raw, strict=True)]
 
     def _raw(self, text: str) -> list[Hit]:
-        norm = normalise(text)
-        hits = [Hit(c, s, e, score, name) for rec in RECOGNIZERS for c, s, e, score, name in rec(norm)]
-        folded = norm.casefold()
+        best: dict[tuple[str, int, int], Hit] = {}
+        for view in views(text):
+            keep = _VIEW_CATEGORIES[view.name]
+            for rec in RECOGNIZERS:
+                for cat, s, e, score, name in rec(view.text):
+                    if cat not in keep:
+                        continue
+                    start, end = view.span(s, e)
+                    key = (cat, start, end)
+                    if key not in best or best[key].score < score:
+                        best[key] = Hit(cat, start, end, score, name)
+        hits = list(best.values())
+        base = normalise(text)
+        label = label_of(base)
+        if label is not None and not label[3]:
+            cat, start, end, _ = label
+            hits.append(Hit(cat, start, end, LABEL_VALUE, f"context:label-{cat}"))
+        elif label is None and (fuzzy := fuzzy_label_of(base)) is not None:
+            cat, start, end = fuzzy
+            hits.append(Hit(cat, start, end, FUZZY_LABEL_VALUE, f"context:fuzzy-label-{cat}"))
+        folded = base.casefold()
         for term in self._deny:
-            start = folded.find(term)
-            while start >= 0:
-                hits.append(Hit("custom", start, start + len(term), 1.0, "deny-term"))
-                start = folded.find(term, start + 1)
+            hits += [Hit("custom", s, s + len(term), 1.0, "deny-term") for s in _find_all(folded, term)]
         for rx in self._deny_rx:
-            hits += [Hit("custom", m.start(), m.end(), 1.0, "deny-pattern") for m in rx.finditer(norm) if m.group()]
+            hits += [Hit("custom", m.start(), m.end(), 1.0, "deny-pattern")
+                     for source in {text, base} for m in rx.finditer(source) if m.group()]
         return hits
 
     def _finish(self, text: str, hits: list[Hit]) -> tuple[Hit, ...]:
         allowed = self._allowed_spans(text)
-        kept = [
+        kept = {
             h for h in hits
             if h.category in self.categories and not any(s <= h.start and h.end <= e for s, e in allowed)
-        ]
-        return tuple(sorted(kept, key=lambda h: (-h.score, h.start)))
+        }
+        return tuple(sorted(kept, key=lambda h: (-h.score, h.start, h.end, h.category, h.recognizer)))
 
     def _allowed_spans(self, text: str) -> list[tuple[int, int]]:
         if not self._allow:
             return []
         folded = normalise(text).casefold()
-        spans = []
-        for term in self._allow:
-            start = folded.find(term)
-            while start >= 0:
-                spans.append((start, start + len(term)))
-                start = folded.find(term, start + 1)
-        return spans
+        return [(s, s + len(term)) for term in self._allow for s in _find_all(folded, term)]
+
+
+def _find_all(haystack: str, needle: str) -> list[int]:
+    """Start indices of every (possibly overlapping) occurrence of ``needle``."""
+    out = []
+    start = haystack.find(needle)
+    while start >= 0:
+        out.append(start)
+        start = haystack.find(needle, start + 1)
+    return out

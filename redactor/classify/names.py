@@ -87,3 +87,21 @@ EN_WESTERN_SURNAMES = set(
     "alvarez castillo sanders patel myers long ross foster jimenez talbot kaufman constantine doe"
     .split()
 )
+
+# Mail providers common in Hong Kong: an address whose @ or dots OCR lost still names one.
+MAIL_DOMAINS = (
+    "netvigator", "biznetvigator", "hotmail", "gmail", "yahoo", "outlook", "icloud", "live", "hkbn",
+    "i-cable", "ymail", "protonmail", "proton", "qq", "163", "126", "sina", "hkstar", "hknet", "msn",
+)
+
+# Characters common in Hong Kong given names. A short line "surname + these" is much more likely
+# a person than "surname + anything" (黃絲帶, 林鄭 are not names): it raises the bare-line score.
+ZH_GIVEN_CHARS = frozenset(
+    "偉明文華志強嘉家俊傑美麗玲慧詠欣婷芷子樂浩天思穎曉敏淑秀英國建永德榮輝耀健業朗君炳恩靜康昇"
+    "小大一立正誠信仁義禮智勇豪峰鋒軒宇翔晉晞澄灝霖霆雯雪霞鳳燕珊琳琪瑜瑤璇蕙蘭蓮萍芬芳芝茵菁"
+    "兒妹娟娥婉嫻姿妍怡悅愛惠慈心恆源泉洪海濤潤清淇淳漢沛澤宏弘彬彥斌毅銘錦鈞鎮鴻鵬麟龍駿騰"
+    "光興盛昌華晴暉曦星月月雲嵐山峻嶸坤培基堅城安寧宏宗宜家容富寶少尚展學孝孟季振揚卓志忠"
+    "達遠進道賢豐勤勁力功偉佩佳儀倩健仲伯世亮仕俊保信修倫偉卿厚嘉善坤均堯梓楠樺森林柏桐桂梅"
+    "凱斯漫雅珍珮璐琦瑩瑋璋琛祖祥福禎禧秋穗紅紹綺維美群羽翠聰聲育舒芯苗茹荃莉莎菲華萱蔚蕾"
+    "衛詩誼諾豫貞賓超躍軍輝迪逸鍵長雄雅靖韻順頌風飛香馨駒高鵑麒升祺琴鈺潔芊蔓蓉昊晨皓浚灝樑棠"
+)

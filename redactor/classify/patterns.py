@@ -24,8 +24,10 @@ from .names import (
     EN_SURNAMES,
     EN_WESTERN_GIVEN,
     EN_WESTERN_SURNAMES,
+    MAIL_DOMAINS,
     REGION_NAMES,
     ZH_COMPOUND_SURNAMES,
+    ZH_GIVEN_CHARS,
     ZH_HONORIFICS,
     ZH_PLACE_NAMES,
     ZH_SURNAMES,
@@ -51,11 +53,20 @@ _SYLLABLE_UPPER = "(?:" + "|".join(sorted((s.upper() for s in EN_GIVEN_SYLLABLES
 _HONORIFIC_RE = "(?:" + "|".join(sorted(ZH_HONORIFICS, key=len, reverse=True)) + ")"
 _CJK = r"[\u3400-\u9fff]"
 
+BIRTH_YEARS = r"(?:19[3-9]\d|200\d|201[0-5])"  # 1930-2015: a living adult or child, not a protest-era event
+_MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+_US_STATE = (r"(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|S[CD]|"
+             r"T[NX]|UT|V[AT]|W[AIVY])")
+_ZH_PLACE = "(?:" + "|".join(sorted(ZH_PLACE_NAMES, key=len, reverse=True)) + ")"
+
 PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     # email: the full form, then OCR-damaged forms (space around dots or @, missing dot before the TLD)
     ("email", "email", r"[\w.+-]+ ?@ ?[\w-]+(?: ?\. ?[\w-]+)+", 0.95, 0),
     ("email", "email-ocr", r"[\w.+-]+ ?@ ?[\w-]*(?:com|net|org|hk|edu)\b", 0.85, _I),
     ("email", "domain-like", r"\b[\w.]{3,}\.(?:com|net|org)(?:\.hk)?\b", 0.6, _I),
+    # OCR lost the @ and/or the dot before the TLD, but a mail provider's name is still there:
+    # "choiwaikwoknetvigatorcom", "kbchan hotmail.com"
+    ("email", "mail-domain", r"\b[\w.+-]{2,}\s?@?\s?(?:" + "|".join(MAIL_DOMAINS) + r")\s?\.?\s?(?:com|net|hk)\b", 0.8, _I),
     # handles: @name not inside an email, and labelled platforms
     ("handle", "at-handle", r"(?<![\w.@])@ ?[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@]*\.(?:com|net|org)\b)", 0.9, 0),
     ("handle", "platform", r"\b(?:IG|FB|TG|Instagram|Facebook|Telegram|Twitter|Threads|Signal|WeChat|Weibo|"
@@ -63,11 +74,16 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("handle", "platform-zh", r"(?:微博|微信|臉書|連登)\s*[:：]?\s*\S{2,}", 0.85, 0),
     # police ranks and numbers (role)
     ("role", "rank-zh", r"(?:高級|總|見習|警署|助理|署理)?(?:警員|警長|督察|警司|處長|探員|警務人員|警官)", 0.85, 0),
-    ("role", "station-zh", r"\S{1,4}(?:警區|警署|警察局)", 0.8, 0),
+    # a station or district command named by its place ("旺角警署", "東區警區"); "包圍警察局" is not one
+    ("role", "station-zh", rf"(?:{_ZH_PLACE}|[東西南北中]區?|[\u3400-\u9fff]{{1,3}}區)(?:警區|警署|警察局|分區)", 0.8, 0),
     ("role", "number-zh", r"(?:編號|警號|[編编精]?號碼?|[編编])\s*[:：]?\s*\d{4,}", 0.85, 0),
     ("role", "rank-en", r"\b(?:Constable|Sergeant|Inspector|Superintendent|Commissioner|Police\s+Officer|"
                         r"Detective|Commander)\b", 0.85, _I),
-    ("role", "rank-number-en", r"\b(?:PC|WPC|SPC|SGT|SSGT|UI|IP|SIP|CIP|PI|SP|SSP|CSP|DPC)\s?\d{3,6}\b", 0.85, 0),
+    # rank abbreviation + number, any case (OCR: "Ip 606010"); U[I1l]: OCR reads UI's I as 1 or l
+    ("role", "rank-number-en", r"\b(?:PC|WPC|SPC|SGT|SSGT|U[I1l]|IP|SIP|CIP|PI|SP|SSP|CSP|DPC)\s?\d{3,6}\b", 0.85, _I),
+    # a bare 5-6 digit number with at most a misread character or two before it: a police number
+    # whose "編號" OCR garbled (weak: lifted on a personal note only)
+    ("role", "bare-number", r"^\s*[^\d\s]{0,2}\s*\d{5,6}\s*$", 0.4, 0),
     # HK addresses
     ("address", "street-no-zh", _CJK + r"{1,8}(?:道|街|路|里|巷|徑|坊|圍)\s*\d+\s*[-至]?\s*\d*\s*號", 0.9, 0),
     ("address", "floor-flat-zh", r"\d+\s*(?:樓|字樓|/F)\s*[A-Z0-9]{0,4}\s*(?:室|座)?|[A-Z0-9]{1,4}\s*室", 0.8, 0),
@@ -81,14 +97,22 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
                                r"Villa|Heights|Towers?|Plaza|Terrace)\b", 0.6, 0),
     # birthdays: labelled dates, and full dates whose year is a plausible adult birth year
     ("birthday", "dob-label", r"(?:\bDOB\b|\bD\.O\.B\.?|\bBorn\b|\bBirthday\b|\bb\.\s*(?=\d)|生日|出生(?:日期)?|"
-                              r"誕生)\s*[:：]?\s*\S.*", 0.95, _I),
-    ("birthday", "date-dmy", r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19[3-9]\d|200\d|201[0-2])\b", 0.7, 0),
-    ("birthday", "date-ymd", r"\b(?:19[3-9]\d|200\d|201[0-2])\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{1,2}\b", 0.7, 0),
-    ("birthday", "date-zh", r"(?:19[3-9]\d|200\d|201[0-2])\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日號])?", 0.75, 0),
+                              r"誕生)\s*(?:[:：]\s*\S.*|(?=.*\d)\S.*)", 0.95, _I),  # "生日快樂" has no date: a wish
+    # A full date (day, month and a 4-digit year) whose year is a plausible birth year,
+    # BIRTH_YEARS (1930-2015), is a birthday even unlabelled. Years after 2015 are event dates
+    # (2019.6.12, 2019年6月12日) and dates without a year (6.12, 7.21) are anniversaries: both
+    # stay readable unless a label (DOB, 生日, 出生日期) says otherwise.
+    ("birthday", "date-dmy", rf"(?<![\d.])\d{{1,2}}\s*[/.-]\s*\d{{1,2}}\s*[/.-]\s*{BIRTH_YEARS}(?![\d.])", 0.7, 0),
+    ("birthday", "date-ymd", rf"(?<![\d.]){BIRTH_YEARS}\s*[/.-]\s*\d{{1,2}}\s*[/.-]\s*\d{{1,2}}(?![\d.])", 0.7, 0),
+    ("birthday", "date-zh", rf"{BIRTH_YEARS}\s*年\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*[日號])?", 0.75, 0),
+    ("birthday", "date-en", rf"\b\d{{1,2}}\s*{_MONTH}\.?,?\s*{BIRTH_YEARS}\b|\b{_MONTH}\.?\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*{BIRTH_YEARS}\b",
+     0.7, _I),
     # plates written as text (a whole line, or labelled)
     ("plate", "hk-plate", r"^\s*(?!(?:PC|SP|SGT)\s?\d)[A-HJ-NPR-Z]{1,2}\s?\d{1,4}\s*$", 0.8, 0),
     ("plate", "plate-label", r"(?:車牌(?:號碼)?|Plate|Reg\.?\s*No\.?)\s*[:：.]?\s*[A-Z0-9][A-Z0-9 -]{1,8}", 0.9, _I),
-    ("plate", "generic-plate", r"^\s*(?=[A-Z0-9 ·:.-]{5,10}\s*$)(?=(?:.*\d){2})(?=.*[A-Z])[A-Z0-9]+(?:[ ·:.-][A-Z0-9]+){0,2}\s*$",
+    # other countries' plates: 5-10 capitals and digits, at least two digits, and letters that
+    # are not all digit look-alikes (so "2O19.6.12" and "l0O" stay dates and numbers)
+    ("plate", "generic-plate", r"^\s*(?!(?:W?PC|SPC|S?SGT|U[I1l]|S?IP|CIP|PI|S?SP|CSP|DPC)\s?\d)(?=[A-Z0-9 ·:.-]{5,10}\s*$)(?=(?:.*\d){2})(?=.*[AC-HJ-NPR-Y])[A-Z0-9]+(?:[ ·:.-][A-Z0-9]+){0,2}\s*$",
      0.55, 0),
     # international forms seen on IDs, cards and receipts
     ("phone", "grouped-digits", r"(?<![\w./-])\+?\(?\d{2,4}\)?[ -]\d{3,4}[ -]?\d{3,4}(?![\w./-])", 0.6, 0),
@@ -98,7 +122,7 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("id", "licence-number", r"(?=[A-Z0-9#]*\d)(?=[A-Z0-9#]*[A-Z][A-Z0-9#]*[A-Z])\b[A-Z0-9]{0,4}#?[A-Z0-9]{10,}\b", 0.6, 0),
     ("id", "id-label", r"\b(?:LIC|DL|ID|License|Licence|Passport)\s*(?:#|No\.?|Number)\s*[:：]?\s*[A-Z0-9-]{5,}", 0.9, _I),
     ("address", "uk-postcode", r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b", 0.8, 0),
-    ("address", "us-state-zip", r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b", 0.8, 0),
+    ("address", "us-state-zip", rf"\b{_US_STATE}\s+\d{{5}}(?:-\d{{4}})?\b", 0.8, 0),
     ("address", "street-upper", r"\b\d{1,5}\s+(?:[A-Z]+\s+){1,3}(?:STREET|ST|ROAD|RD|AVENUE|AVE|LANE|DRIVE|BLVD|JALAN)\b",
      0.85, 0),
     ("address", "malay", r"\b(?:JALAN|JLN|TAMAN|LORONG|LRG|KAMPUNG|PERSIARAN)\b", 0.8, _I),
@@ -142,7 +166,8 @@ def phone_matches(text: str) -> Iterator[Match]:
 _HK_SHAPE = re.compile(r"(?<![\d.:/])(?:\+?\(?852\)?\s*)?[2-9]\d{3}[\s-]?\d{4}(?![\d.:/])")
 
 
-_HKID = re.compile(r"(?<![A-Z])([A-Z]{1,2})\s?((?:\d\s?){6})\s?[\(（]?\s?([0-9A])\s?[\)）]?")
+# Case-insensitive: OCR lower-cases a prefix letter ("y522452(5)") now and then.
+_HKID = re.compile(r"(?<![A-Z])([A-Z]{1,2})\s?((?:\d\s?){6})\s?[\(（]?\s?([0-9A])\s?[\)）]?", re.IGNORECASE)
 _HKID_LABEL = re.compile(r"HKID|HK\s?ID|身份證|身分證|ID\s?(?:No|Card)", _I)
 
 
@@ -157,7 +182,7 @@ def hkid_check_digit(prefix: str, digits: str) -> str:
 def hkid_matches(text: str) -> Iterator[Match]:
     labelled = bool(_HKID_LABEL.search(text))
     for m in _HKID.finditer(text):
-        prefix, digits, check = m.group(1), m.group(2).replace(" ", ""), m.group(3)
+        prefix, digits, check = m.group(1).upper(), m.group(2).replace(" ", ""), m.group(3).upper()
         if hkid_check_digit(prefix, digits) == check:
             yield "id", m.start(), m.end(), 0.95, "hkid-checked"
         elif labelled or "(" in m.group() or "（" in m.group():
@@ -168,6 +193,7 @@ def hkid_matches(text: str) -> Iterator[Match]:
 
 
 _ZH_NAME_LINE = re.compile(rf"^\s*({_SURN_ZH_RE}{_CJK}{{1,2}})\s*$")
+_ZH_MISREAD_SURNAME = re.compile(rf"^\s*({_CJK}{{3}})\s*$")
 _EN_NAME = re.compile(
     rf"\b({_SURN_EN_ANY})\s+([A-Z][a-z]+|[A-Z]+)(?:[- ]([A-Za-z][a-z]+|[A-Z]+))?\b"  # CHAN Tai-man, Wong Ka Ming
     rf"|\b([A-Z][a-z]+)-([a-z]+|[A-Z][a-z]+)\s+({_SURN_EN_RE})\b"  # Tai-man Chan
@@ -181,24 +207,67 @@ _EN_WORD_GIVEN = re.compile(r"^[A-Z][a-z]{2,}$")
 def name_matches(text: str) -> Iterator[Match]:
     m = _ZH_NAME_LINE.match(text)
     if m:
-        # A short line that is a surname and one or two characters: a name, or a two-word slogan.
-        yield "name", m.start(1), m.end(1), 0.6 if len(m.group(1)) == 3 else 0.5, "zh-name-line"
+        yield "name", m.start(1), m.end(1), zh_name_line_score(m.group(1)), "zh-name-line"
+    else:
+        m = _ZH_MISREAD_SURNAME.match(text)
+        if m and all(ch in ZH_GIVEN_CHARS for ch in m.group(1)[1:]):
+            # OCR misread the surname (那小 for 鄧小) but the given name reads like one: weak
+            yield "name", m.start(1), m.end(1), 0.35, "zh-name-misread"
     places = [p.span() for p in _PLACES.finditer(text)]
     for m in _EN_NAME.finditer(text):
-        if any(s <= m.start() < e for s, e in places):
-            continue
+        if any(s <= m.start() < e for s, e in places) or len(set(m.group().lower().split())) == 1:
+            continue  # a place ("Wong Tai Sin"), or one word repeated ("Ho Ho Ho")
         yield "name", m.start(), m.end(), _en_name_score(m), "en-name"
+    if not text.isascii() or text == text.title():
+        return
+    # OCR mixes cases ("Karen chan", "sIu Wing siu"): read the line title-cased too, and trust a
+    # name found only that way as a pattern match (0.6 at most), never as validated
+    titled = text.title()
+    for m in _EN_NAME.finditer(titled):
+        if any(s <= m.start() < e for s, e in places) or len(set(m.group().lower().split())) == 1:
+            continue
+        score = _en_name_score(m)
+        if score >= 0.5:
+            yield "name", m.start(), m.end(), min(score, 0.6), "en-name-recased"
+
+
+def zh_name_line_score(line: str) -> float:
+    """Score a short CJK line that starts with a surname (1-2 characters) and has 1-2 more.
+
+    Such a line is a name or a short word that happens to start with a surname character (黃店,
+    林鄭, 高飛). Given-name characters (ZH_GIVEN_CHARS) tell them apart: all given characters
+    common in names -> 0.7 (hidden alone); some -> 0.45; none -> 0.3. The last two are hidden
+    only on a note that carries other personal data (TextClassifier.classify_lines).
+    """
+    surname = next((c for c in ZH_COMPOUND_SURNAMES if line.startswith(c)), line[0])
+    given = line[len(surname):]
+    known = sum(ch in ZH_GIVEN_CHARS for ch in given)
+    if known == len(given):
+        # One given character alone (陳明) is also a common two-character word shape: a bit lower.
+        return 0.7 if len(given) == 2 or len(surname) == 2 else 0.55
+    return 0.45 if known else 0.3
+
+
+def cantonese_syllables(word: str) -> int:
+    """How many Cantonese given-name syllables ``word`` is: 1 ("ming"), 2 run together
+    ("kaming", "bingyan": a common spelling, and OCR drops hyphens), or 0 (not a given name)."""
+    w = word.lower()
+    if w in EN_GIVEN_SYLLABLES:
+        return 1
+    if any(w[:i] in EN_GIVEN_SYLLABLES and w[i:] in EN_GIVEN_SYLLABLES for i in range(1, len(w))):
+        return 2
+    return 0
 
 
 def _en_name_score(m: re.Match[str]) -> float:
     if m.group(1):  # Surname Given [Given]
-        given = [g.lower() for g in (m.group(2), m.group(3)) if g]
-        cantonese = sum(g in EN_GIVEN_SYLLABLES for g in given)
-        if cantonese == len(given):
-            return 0.85 if len(given) == 2 else 0.6
-        return 0.4 if cantonese else 0.25
+        given = [g for g in (m.group(2), m.group(3)) if g]
+        syllables = [cantonese_syllables(g) for g in given]
+        if all(syllables):
+            return 0.85 if sum(syllables) >= 2 else 0.6
+        return 0.4 if any(syllables) else 0.25
     if m.group(4):  # Given-given Surname
-        return 0.85 if m.group(5).lower() in EN_GIVEN_SYLLABLES else 0.5
+        return 0.85 if cantonese_syllables(m.group(5)) else 0.5
     if m.group(9):  # SURNAMEGIVEN run together: weak alone, lifted on a personal note
         return 0.45
     # English given name + surname ("Sandy Kwan"); also matches "Hope Wong"-like slogans, so weak-ish.
@@ -208,7 +277,10 @@ def _en_name_score(m: re.Match[str]) -> float:
 # Common English words that precede a surname-shaped word in slogans and signs ("Stand with Hong").
 _COMMON_WORDS = set(
     "the and for with from our your this that stand free hong kong add oil thank thanks love peace hope "
-    "good luck never forget we are water day page room shop cafe restaurant open closed sale".split()
+    "good luck never forget we are water day page room shop cafe restaurant open closed sale "
+    # ranks before a surname make a role ("Inspector Sham"), not a given name
+    "inspector sergeant constable superintendent officer station senior chief probationary commissioner "
+    "detective commander police sir madam".split()
 )
 
 _PLACE = "(?:" + "|".join(re.escape(p) for p in (*EN_PLACE_NAMES, *ZH_PLACE_NAMES, *REGION_NAMES)) + ")"

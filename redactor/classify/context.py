@@ -1,0 +1,126 @@
+"""Context: what a label or the rest of a note says about a line.
+
+Two rules, both recorded in ``Hit.recognizer`` as ``context:...``:
+
+1. **Labels.** A line that starts with a label ("電話", "Name:", "DOB", "地址") makes its value
+   that category (``context:label-phone``; applied by ``classify`` too, it needs no other line).
+   A misread label ("Piate", "卓牌") counts when its value has the right shape
+   (``context:fuzzy-label-plate``). A line that is *only* a label lifts the next line of the
+   note (``context:after-label-phone``): OCR often reads label and value as two lines.
+2. **Personal notes.** A note with any strong hit (score >= STRONG: a valid phone number, an
+   email, a checked HKID...) is someone's personal data, so weak candidates on its other lines
+   (a bare "surname + characters" line, a district name that ends an address) are lifted to
+   LIFTED (``zh-name-line+context:phone-on-note``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import cast
+
+from ..types import Category
+
+STRONG = 0.8  # a hit this sure makes its note personal
+WEAK = 0.25  # candidates at or above this are lifted on a personal note...
+LIFTED = 0.65  # ...to this score (above the default policy threshold of 0.5)
+LABEL_VALUE = 0.85  # a value after its label
+LABEL_ONLY = 0.85  # a label alone on its line, with a value on the next line
+FUZZY_LABEL_VALUE = 0.7  # a misread label whose value has the right shape
+
+# (category, label regex, needs a digit in the value when there is no colon)
+# Values of number-like categories must hold a digit unless a colon says "here comes the value":
+# "生日快樂" (happy birthday) and "Phone shop" are not personal data.
+_LABEL_TABLE: tuple[tuple[str, str, bool], ...] = (
+    ("name", r"姓名|名字|\bName\b|\bSurname\b|\bGiven names?\b", False),
+    ("phone", r"聯絡電話|電話|手機|手提|聯絡|\bTel\b|\bPhone\b|\bMobile\b|\bWhats ?App\b|\bCell\b", True),
+    ("birthday", r"出生日期|出生|生日|\bDOB\b|\bD\.O\.B\.?|\bDate of birth\b|\bBirthday\b|\bBorn\b", True),
+    ("address", r"住址|地址|\bAddress\b|\bAddr\.?", False),
+    ("email", r"電郵地址|電郵|郵箱|\bE-?mail\b", False),
+    ("plate", r"車牌號碼|車牌|\bPlate\b|\bReg\.? No\.?", True),
+    ("id", r"身份證號碼|身份證|身分證|\bHKID\b|\bID No\.?|\bPassport(?: No\.?)?", True),
+    ("role", r"警員編號|編號|職位|職級|\bRank\b", True),
+    ("handle", r"\bIG\b|\bFB\b|\bTG\b|\bInstagram\b|\bFacebook\b|\bTelegram\b|\bTwitter\b|微博|微信|\bWeChat\b", False),
+)
+_LABELS: tuple[tuple[Category, re.Pattern[str], bool], ...] = tuple(
+    (cast(Category, cat),
+     re.compile(rf"^\s*(?:{rx})\s*(?P<colon>[:：]?)\s*(?P<value>.*?)\s*$", re.IGNORECASE),
+     needs_digit)
+    for cat, rx, needs_digit in _LABEL_TABLE
+)
+
+
+# Misread labels: OCR turns "Plate" into "Piate", "車牌" into "卓牌", "編號" into "编线". A label
+# word within one edit (two for long words), or a two-character CJK label with one character
+# right, still counts, but only when the value has the shape of that category's value.
+_FUZZY_WORDS: tuple[tuple[Category, str], ...] = (
+    ("phone", "phone"), ("phone", "mobile"), ("phone", "whatsapp"), ("email", "email"), ("email", "e-mail"),
+    ("address", "address"), ("plate", "plate"), ("handle", "telegram"), ("handle", "twitter"),
+    ("handle", "instagram"), ("handle", "facebook"), ("birthday", "birthday"), ("name", "surname"),
+)
+_FUZZY_ZH: tuple[tuple[Category, str], ...] = (
+    ("phone", "電話"), ("phone", "手機"), ("phone", "手提"), ("plate", "車牌"), ("role", "編號"), ("role", "警號"),
+    ("birthday", "生日"), ("birthday", "出生"), ("email", "電郵"), ("id", "身份"),
+)
+_VALUE_SHAPES: dict[str, re.Pattern[str]] = {
+    "phone": re.compile(r"^\+?[\d()\s-]{8,}$"),
+    "plate": re.compile(r"^[A-HJ-NPR-Z]{1,2}\s?\d{1,4}$"),
+    "role": re.compile(r"^\d{4,6}$"),
+    "birthday": re.compile(r"^\d{1,4}\s*[/.\-年]\s*\d{1,2}\s*[/.\-月]\s*\d{1,4}"),
+    "id": re.compile(r"^[A-Z]{1,2}\s?\d{6}"),
+    "email": re.compile(r"^\S+[@.]\S+$"),
+    "handle": re.compile(r"^@?\s?[\w.]{3,}"),
+    "address": re.compile(r"\d"),
+    "name": re.compile(r"^[A-Za-z]{2,}"),
+}
+_FIRST_WORD = re.compile(r"^\s*([A-Za-z-]{5,})\s*[:：]?\s*(.*?)\s*$")
+_FIRST_ZH = re.compile(r"^\s*([\u3400-\u9fff]{2})\s*[:：]?\s*(.*?)\s*$")
+
+
+def _within_one_or_two(a: str, b: str) -> bool:
+    """Edit distance of ``a`` and ``b`` is at most 1, or 2 for words of 8+ letters."""
+    limit = 2 if len(b) >= 8 else 1
+    if abs(len(a) - len(b)) > limit:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] <= limit
+
+
+def fuzzy_label_of(text: str) -> tuple[Category, int, int] | None:
+    """A misread label followed by a value shaped like that label's value: category, value span."""
+    m = _FIRST_WORD.match(text)
+    if m and m.group(2):
+        word = m.group(1).lower()
+        for cat, label in _FUZZY_WORDS:
+            if _within_one_or_two(word, label) and _VALUE_SHAPES[cat].search(m.group(2)):
+                return cat, m.start(2), m.end(2)
+    m = _FIRST_ZH.match(text)
+    if m and m.group(2):
+        word = m.group(1)
+        for cat, label in _FUZZY_ZH:
+            if sum(x == y for x, y in zip(word, label, strict=True)) == 1 and _VALUE_SHAPES[cat].search(m.group(2)):
+                return cat, m.start(2), m.end(2)
+    return None
+
+
+def label_of(text: str) -> tuple[Category, int, int, bool] | None:
+    """The label that starts ``text`` (already normalised): category, value span, label-only.
+
+    Returns None when the line does not start with a label, or its value is not shaped like one.
+    """
+    for cat, rx, needs_digit in _LABELS:
+        m = rx.match(text)
+        if not m:
+            continue
+        value = m.group("value")
+        if not value:
+            return cat, m.start(), m.end(), True
+        has_colon = bool(m.group("colon"))
+        if len(value.strip()) < 2 or (needs_digit and not has_colon and not any(c.isdigit() for c in value)):
+            return None
+        return cat, m.start("value"), m.end("value"), False
+    return None
