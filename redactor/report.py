@@ -1,6 +1,8 @@
 """The per-image JSON report (schema ``redactor.report/1``).
 
-A report lists every finding (category, polygon, score, action, detector, recognizer), the
+A report lists every finding (category, polygon, score, action, detector, recognizer), every
+detected face with the rule that hid or kept it (``faces``: "all", "protected", "allowed",
+"unmatched", "encoding-failed" or "below-threshold", with the gallery name and distance), the
 timings, the tool and model versions, and the input's sha256 (what a resumed batch compares).
 Hidden text is personal data: it appears only masked (``9*** **67``) unless the caller asks
 for clear text explicitly.
@@ -47,7 +49,7 @@ def build(*, name: str, status: str, policy: Policy, result: Result | None = Non
         "error": error,
         "tool": {"name": "redactor", "version": __version__},
         "models": versions(),
-        "policy": {"source": policy.source, "fingerprint": policy.fingerprint()},
+        "policy": {"source": policy.source, "fingerprint": policy.fingerprint(), "faces_mode": policy.faces.mode},
     }
     if src is not None:
         report["input"].update({
@@ -66,6 +68,20 @@ def build(*, name: str, status: str, policy: Policy, result: Result | None = Non
                 **({"text": f.text} if clear_text else {"text_masked": mask_text(f.text)} if f.text else {}),
             }
             for f in result.findings
+        ]
+        # Every detected face, hidden or kept, and the rule that decided it (kept faces are no findings).
+        report["faces"] = [
+            {
+                "box": [round(v, 1) for v in d.quad.bbox()],
+                "score": d.score,
+                "detector": d.detector,
+                "hidden": d.hidden,
+                "rule": d.rule,
+                "gallery": d.gallery or None,
+                "name": d.name or None,
+                "distance": d.distance,
+            }
+            for d in result.faces
         ]
         report["counts"] = dict(Counter(f.category for f in result.findings))
         report["replaced_fraction"] = round(float(result.mask.mean()), 5)

@@ -129,6 +129,27 @@ class Finding:
     text: str = ""  # clear text: personal data, only written to reports on explicit request
 
 
+#: Why a detected face was hidden or kept (see redactor/identity.py):
+#: "all" hidden because the policy hides every face; "protected" hidden, matched the protected gallery;
+#: "allowed" kept, matched the allowed gallery; "unmatched" matched no gallery (hidden or kept by mode);
+#: "encoding-failed" hidden because it could not be identified; "below-threshold" kept, score too low.
+FaceRule = Literal["all", "protected", "allowed", "unmatched", "encoding-failed", "below-threshold"]
+
+
+@dataclass(frozen=True)
+class FaceDecision:
+    """What the policy decided for one detected face, hidden or kept: reports list every face."""
+
+    quad: Quad  # the detector's box, unpadded
+    score: float  # detector confidence, 0..1
+    detector: str
+    hidden: bool
+    rule: FaceRule
+    name: str = ""  # the gallery person matched ("" when none)
+    gallery: str = ""  # "protected" or "allowed" when a gallery decided, else ""
+    distance: float | None = None  # encoding distance to the nearest gallery person; None when not compared
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """The outcome for one image. ``image`` is a new array; the input is never modified."""
@@ -141,6 +162,7 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     alpha: np.ndarray | None = None  # H x W uint8 transparency of the input, kept on output
     source: Source | None = None  # where the pixels came from; None for images made in memory
+    faces: tuple[FaceDecision, ...] = ()  # every detected face, hidden or kept, and the rule that decided
 
 
 @dataclass(frozen=True)
