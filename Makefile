@@ -5,10 +5,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean system
 
+# face_recognition (face galleries) declares `dlib`, which pip would compile for ≈18 min; the
+# [identity] extra installs dlib-bin, the same module prebuilt, so face_recognition alone goes in
+# with --no-deps (its other dependencies, numpy and Pillow, are already there; Click is for its CLI).
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip==26.3"
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev,identity]'
+	$(PY) -m pip install -q -c requirements.lock --no-deps "face_recognition==1.3.0"
 	touch $(STAMP)
 
 # Debian tools the tests use (exiftool reads metadata back). Installed only when missing.

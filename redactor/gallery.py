@@ -132,16 +132,16 @@ class Gallery:
         return Gallery(tuple(p for p in self.people if p.name != name), path=self.path)
 
     def to_json(self) -> bytes:
-        data = {
-            "schema": SCHEMA,
-            "note": NOTE,
-            "encoder": ENCODER,
-            "people": [
-                {"name": p.name, "encodings": [[round(v, 7) for v in enc] for enc in p.encodings]}
-                for p in self.people
-            ],
-        }
-        return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        """The file's bytes: one line per encoding, so a diff shows which person changed."""
+        head = {"schema": SCHEMA, "note": NOTE, "encoder": ENCODER}
+        lines = ["{", *(f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items())]
+        people = []
+        for p in self.people:
+            encs = ",\n   ".join(json.dumps([round(v, 7) for v in enc]) for enc in p.encodings)
+            people.append(f'  {{"name": {json.dumps(p.name, ensure_ascii=False)}, "encodings": [\n   {encs}]}}')
+        lines.append(' "people": [' + ("\n" + ",\n".join(people) + "\n ]" if people else "]"))
+        lines.append("}")
+        return ("\n".join(lines) + "\n").encode("utf-8")
 
     def save(self, path: str | Path | None = None) -> None:
         """Write atomically (a reader sees the old gallery or the new one, never half of one)."""
