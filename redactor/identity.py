@@ -190,6 +190,11 @@ def _import_face_recognition() -> Any:
     except ImportError as e:
         raise ModelError(f"face_recognition_models cannot be imported ({e}); it needs pkg_resources: run "
                          f"`pip install '{SETUPTOOLS}' 'face_recognition_models==0.3.0'`") from e
+    from PIL import ImageFile
+
+    # face_recognition sets Pillow's process-wide LOAD_TRUNCATED_IMAGES = True when imported,
+    # which would let redactor half-decode a truncated photo instead of refusing it: restore it.
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -198,4 +203,6 @@ def _import_face_recognition() -> Any:
         raise ModelError(f"face identification needs face_recognition ({e}): run "
                          f"`pip install --no-deps '{FACE_RECOGNITION}'` (--no-deps: it would compile dlib "
                          f"from source; '{DLIB}' provides it)") from e
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated
     return face_recognition

@@ -369,3 +369,19 @@ def test_face_recognition_pins_agree_with_the_lock_file_and_makefile():
     for req in (identity.FACE_RECOGNITION, identity.DLIB, identity.SETUPTOOLS):
         assert req in lock, f"{req} is not pinned in requirements.lock"
     assert f'--no-deps "{identity.FACE_RECOGNITION}"' in (root / "Makefile").read_text(encoding="utf-8")
+
+
+@pytest.mark.models
+def test_loading_face_recognition_keeps_truncated_images_refused(tmp_path):
+    """face_recognition sets Pillow's LOAD_TRUNCATED_IMAGES when imported; redactor undoes that."""
+    from PIL import ImageFile
+
+    from redactor import UnreadableImageError, io
+
+    identity.FaceEncoder()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    data = (DATA / "astronaut.jpg").read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(UnreadableImageError):
+        io.load(cut)
