@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 
 from .errors import (  # noqa: E402
     AnalysisError,
+    GalleryError,
     ImageError,
     ImageTooLargeError,
     ModelError,
@@ -18,12 +19,14 @@ from .errors import (  # noqa: E402
 )
 from .pipeline import Failure, Redactor  # noqa: E402
 from .policy import Policy  # noqa: E402
-from .types import Finding, Quad, Result  # noqa: E402
+from .types import FaceDecision, Finding, Quad, Result  # noqa: E402
 
 __all__ = [
     "AnalysisError",
+    "FaceDecision",
     "Failure",
     "Finding",
+    "GalleryError",
     "ImageError",
     "ImageTooLargeError",
     "ModelError",
