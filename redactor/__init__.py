@@ -14,6 +14,7 @@ from .errors import (  # noqa: E402
     OutputError,
     PolicyError,
     RedactorError,
+    RedactorWarning,
     UnreadableImageError,
 )
 from .pipeline import Failure, Redactor  # noqa: E402
@@ -33,6 +34,7 @@ __all__ = [
     "Quad",
     "Redactor",
     "RedactorError",
+    "RedactorWarning",
     "Result",
     "UnreadableImageError",
     "__version__",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,10 +19,10 @@ import numpy as np
 
 from . import io, render
 from .classify import TextClassifier
-from .detect import FACE_DETECTORS, TEXT_ENGINES
+from .detect import FACE_DETECTORS, TEXT_ENGINE_WARNINGS, TEXT_ENGINES
 from .detect.plates import CascadePlateDetector
 from .detect.text import TextOptions
-from .errors import AnalysisError, ImageError, RedactorError
+from .errors import AnalysisError, ImageError, RedactorError, RedactorWarning
 from .layout import group_lines, merge_rows
 from .policy import Policy
 from .types import TEXT_CATEGORIES, Detection, Finding, Hit, Quad, Result
@@ -63,6 +64,13 @@ class Redactor:
         self.policy = policy = policy or Policy.default()
         self.max_pixels = max_pixels
         text_categories = policy.protect & set(TEXT_CATEGORIES)
+        if ocr not in TEXT_ENGINES:
+            raise RedactorError(f"unknown OCR engine {ocr!r}; use one of {', '.join(TEXT_ENGINES)}")
+        self.ocr = ocr
+        #: What this configuration cannot do (e.g. read Chinese); also in reports and eval output.
+        self.warnings: tuple[str, ...] = (TEXT_ENGINE_WARNINGS[ocr],) if ocr in TEXT_ENGINE_WARNINGS else ()
+        for message in self.warnings:
+            warnings.warn(message, RedactorWarning, stacklevel=2)
         self._faces = FACE_DETECTORS[faces]() if "face" in policy.protect else None
         self._text = TEXT_ENGINES[ocr](options=text_options) if text_categories else None
         self._classifier = TextClassifier(
@@ -172,7 +180,7 @@ class Redactor:
         policy = self.policy
         n = len(w.quads)
         lines = merge_rows([
-            Detection(kind="text", quad=q, score=s, detector="rapidocr", text=txt)
+            Detection(kind="text", quad=q, score=s, detector=self.ocr, text=txt)
             for (q, _), (txt, s) in zip(w.quads, readings[:n], strict=True) if txt.strip()
         ])
         plates = [
