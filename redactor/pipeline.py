@@ -68,7 +68,8 @@ class Redactor:
             raise RedactorError(f"unknown OCR engine {ocr!r}; use one of {', '.join(TEXT_ENGINES)}")
         self.ocr = ocr
         #: What this configuration cannot do (e.g. read Chinese); also in reports and eval output.
-        self.warnings: tuple[str, ...] = (TEXT_ENGINE_WARNINGS[ocr],) if ocr in TEXT_ENGINE_WARNINGS else ()
+        self.warnings: tuple[str, ...] = (
+            (TEXT_ENGINE_WARNINGS[ocr],) if ocr in TEXT_ENGINE_WARNINGS and text_categories else ())
         for message in self.warnings:
             warnings.warn(message, RedactorWarning, stacklevel=2)
         self._faces = FACE_DETECTORS[faces]() if "face" in policy.protect else None
