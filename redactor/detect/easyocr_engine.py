@@ -128,8 +128,9 @@ class EasyOCREngine:
     def read(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Recognise BGR line crops (from any number of images), ``options.rec_batch`` per call.
 
-        Crops are sorted by width first so a batch pads little (each crop is padded to the
-        widest in its batch). An empty crop reads as ``("", 0.0)``: it holds no pixels.
+        Each crop is scaled to 64 px high and padded to a multiple of 64 px wide, as EasyOCR does
+        for one line; a batch holds lines of the same padded width, so batching never changes what
+        a line reads as. An empty crop reads as ``("", 0.0)``: it holds no pixels.
         """
         import cv2
         from easyocr.utils import compute_ratio_and_resize
@@ -144,23 +145,27 @@ class EasyOCREngine:
             strip, ratio = compute_ratio_and_resize(grey, w, h, LINE_HEIGHT)
             if min(strip.shape[:2]) > 0:
                 lines.append((i, strip, ratio))
-        lines.sort(key=lambda t: t[2])
+        # Batch only lines padded to the same width: alone, a line is padded to ceil(aspect) x 64 px,
+        # and padding it wider for a batch changed 8 of 30 readings (bench/README.md).
+        groups: dict[int, list[tuple[int, np.ndarray, float]]] = {}
+        for line in lines:
+            groups.setdefault(math.ceil(max(1.0, line[2])), []).append(line)
         size = max(1, self.options.rec_batch)
         self._torch.set_num_threads(1)
         try:
-            for start in range(0, len(lines), size):
-                batch = lines[start:start + size]
-                width = math.ceil(max(1.0, max(r for _, _, r in batch))) * LINE_HEIGHT
-                with _quiet():
-                    got = self._get_text(
-                        self._reader.character, LINE_HEIGHT, width, self._reader.recognizer,
-                        self._reader.converter, [(None, s) for _, s, _ in batch], self._ignore,
-                        "greedy", 5, len(batch), 0.1, 0.5, 0.003, 0, self._reader.device)
-                if len(got) != len(batch):
-                    raise AnalysisError(f"text recognition (easyocr) returned {len(got)} results "
-                                        f"for {len(batch)} lines")
-                for (i, _, _), (_, text, score) in zip(batch, got, strict=True):
-                    out[i] = (str(text), float(score))
+            for ratio, group in sorted(groups.items()):
+                for start in range(0, len(group), size):
+                    batch = group[start:start + size]
+                    with _quiet():
+                        got = self._get_text(
+                            self._reader.character, LINE_HEIGHT, ratio * LINE_HEIGHT, self._reader.recognizer,
+                            self._reader.converter, [(None, s) for _, s, _ in batch], self._ignore,
+                            "greedy", 5, len(batch), 0.1, 0.5, 0.003, 0, self._reader.device)
+                    if len(got) != len(batch):
+                        raise AnalysisError(f"text recognition (easyocr) returned {len(got)} results "
+                                            f"for {len(batch)} lines")
+                    for (i, _, _), (_, text, score) in zip(batch, got, strict=True):
+                        out[i] = (str(text), float(score))
         except AnalysisError:
             raise
         except Exception as e:
