@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .detect import TEXT_ENGINE_WARNINGS, TEXT_ENGINES
+from .detect import TEXT_ENGINE_WARNINGS, TEXT_ENGINES, check_text_engine
 from .errors import RedactorError, RedactorWarning
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -86,20 +86,23 @@ def _add_ocr(p: argparse.ArgumentParser) -> None:
                    "and is several times slower on a CPU; it uses a GPU when torch sees one")
 
 
-def _warn_ocr(ocr: str) -> None:
+def _prepare_ocr(ocr: str) -> None:
     """Say what the chosen engine cannot do, once, before any work (the library's
-    RedactorWarning for the same thing is silenced so it is not printed twice)."""
+    RedactorWarning for the same thing is silenced so it is not printed twice), and stop here
+    if the engine's optional packages are missing."""
     warnings.filterwarnings("ignore", category=RedactorWarning)
     if ocr in TEXT_ENGINE_WARNINGS:
         print(f"redactor: warning: {TEXT_ENGINE_WARNINGS[ocr]}", file=sys.stderr)
+    check_text_engine(ocr)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if hasattr(args, "ocr"):
-        _warn_ocr(args.ocr)
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():  # filters set for this command only (library callers keep theirs)
+            if hasattr(args, "ocr"):
+                _prepare_ocr(args.ocr)
+            return int(args.func(args))
     except RedactorError as e:
         print(f"redactor: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -139,6 +139,19 @@ def test_missing_extra_names_the_pip_command(monkeypatch):
         easyocr_engine.EasyOCREngine()
 
 
+def test_cli_without_the_extra_stops_before_any_image(monkeypatch, tmp_path, capsys):
+    from redactor.detect import easyocr_engine
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(easyocr_engine.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "easyocr" else real(name, *a))
+    Image.fromarray(draw(["x"], (40, 40))).save(tmp_path / "a.png")
+    assert cli.main(["redact", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "--ocr", "easyocr"]) == 2
+    err = capsys.readouterr().err
+    assert "easyocr not installed" in err and "pip install 'redactor[easyocr]'" in err
+    assert not (tmp_path / "out").exists()
+
+
 @needs_extra
 def test_altered_or_missing_weights_are_refused(tmp_path, monkeypatch):
     """The engine checks the manifest's sha256 before EasyOCR sees the files."""
