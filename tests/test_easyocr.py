@@ -232,3 +232,13 @@ def test_cli_eval_says_chinese_is_not_read(tmp_path):
     assert out["ocr"]["engine"] == "easyocr" and "Chinese" in out["ocr"]["warnings"][0]
     assert out["recall"] == {"text:phone": 1.0, "text:email": 1.0}
     assert "warning: the easyocr engine reads English only" in proc.stderr
+
+
+@pytest.mark.models
+def test_default_engine_never_imports_torch():
+    """torch and easyocr load only when the easyocr engine is chosen (the default stays light)."""
+    code = ("import sys, redactor; redactor.Redactor().redact(__import__('numpy').zeros((64, 64, 3), 'uint8')); "
+            "from redactor import cli; print(sorted(m for m in ('torch', 'easyocr') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
