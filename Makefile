@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(VENV)/bin/redactor redact samples -o out
 
 test: $(EASYOCR) system lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -rs  # -rs: say why a test was skipped (the GPU test, without a GPU)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check redactor tests bench samples
