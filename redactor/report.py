@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any
 
 from . import __version__
+from .detect import TEXT_ENGINE_WARNINGS
 from .models import versions
 from .policy import Policy
 from .types import Result, Source
@@ -38,8 +39,9 @@ def mask_text(text: str) -> str:
 
 def build(*, name: str, status: str, policy: Policy, result: Result | None = None,
           source: Source | None = None, output: str | None = None, error: str | None = None,
-          clear_text: bool = False) -> dict[str, Any]:
-    """A JSON-ready report. ``status``: "redacted", "dry-run" or "failed"."""
+          clear_text: bool = False, ocr: str = "rapidocr") -> dict[str, Any]:
+    """A JSON-ready report. ``status``: "redacted", "dry-run" or "failed". ``ocr``: the text engine;
+    what it cannot read (e.g. Chinese, for easyocr) is listed under ``ocr.warnings``."""
     src = source or (result.source if result else None)
     report: dict[str, Any] = {
         "schema": SCHEMA,
@@ -50,6 +52,7 @@ def build(*, name: str, status: str, policy: Policy, result: Result | None = Non
         "tool": {"name": "redactor", "version": __version__},
         "models": versions(),
         "policy": {"source": policy.source, "fingerprint": policy.fingerprint(), "faces_mode": policy.faces.mode},
+        "ocr": {"engine": ocr, "warnings": [TEXT_ENGINE_WARNINGS[ocr]] if ocr in TEXT_ENGINE_WARNINGS else []},
     }
     if src is not None:
         report["input"].update({

@@ -64,7 +64,7 @@ def test_phone_filled_slogan_spared_face_blurred(redactor):
     assert face_px.std() < img[30:60, 160:180].std() * 0.5
     assert np.array_equal(img, photo()), "input modified"
     phone = next(f for f in result.findings if f.category == "phone")
-    assert phone.action == "fill" and phone.text == "電話 9123 4567" and phone.detector == "rapidocr"
+    assert phone.action == "fill" and phone.text == "電話 9123 4567" and phone.detector == "fake"
 
 
 def test_policy_without_phone_leaves_it(monkeypatch):
