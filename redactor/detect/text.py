@@ -35,6 +35,10 @@ class TextOptions:
     box_thresh: float = 0.5  # DB box score below which a candidate line is dropped
     unclip_ratio: float = 1.6  # how far DB grows a line's core region to cover the glyphs
     rec_batch: int = 6  # recognition crops per model call (6: 1.3 s for 97 lines; 16: 1.7 s; 48: 3.6 s)
+    # Crops are padded to at least this width (px at height 48). PP-OCR pads to 320; 160 made
+    # recognition 26% faster on the synthetic walls (1.85 -> 1.37 s/img) at the same recall
+    # (PII text 0.976 -> 0.978, spared 0.948 -> 0.946): 24 of 245 readings changed, some for the better.
+    rec_min_width: int = 160
     threads: int = 0  # ONNX Runtime intra-op threads; 0 = ONNX Runtime's default (all cores)
 
 
@@ -57,9 +61,13 @@ class RapidOCREngine:
         cfg = ParseParams.load(DEFAULT_CFG_PATH)
         det_cfg = OmegaConf.merge(cfg.Det, {"limit_type": "max", "limit_side_len": opts.max_side,
                                             "box_thresh": opts.box_thresh, "unclip_ratio": opts.unclip_ratio})
-        rec_cfg = OmegaConf.merge(cfg.Rec, {"rec_batch_num": opts.rec_batch})
+        rec_cfg = OmegaConf.merge(cfg.Rec, {"rec_batch_num": opts.rec_batch,
+                                            "rec_img_shape": [3, 48, opts.rec_min_width]})
+        # The memory arena reuses buffers between calls of different shapes: recognition of
+        # 245 wall lines took 6.1 s with it against 7.0 s without, same readings.
         engine = OmegaConf.merge(cfg.EngineConfig.onnxruntime, {"intra_op_num_threads": opts.threads or -1,
-                                                                "inter_op_num_threads": 1 if opts.threads else -1})
+                                                                "inter_op_num_threads": 1 if opts.threads else -1,
+                                                                "enable_cpu_mem_arena": True})
         det_cfg.engine_cfg = rec_cfg.engine_cfg = engine
         rec_cfg.font_path = None
         # An explicit, manifest-verified model path: rapidocr never reaches its download code.
