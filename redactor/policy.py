@@ -71,7 +71,7 @@ class Policy:
     face_threshold: float = 0.35
     text_threshold: float = 0.5
     padding: MappingProxyType[str, float] = field(
-        default_factory=lambda: MappingProxyType({"face": 0.2, "text": 0.05, "plate": 0.5})
+        default_factory=lambda: MappingProxyType({"face": 0.3, "text": 0.05, "plate": 0.5})
     )
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
@@ -129,7 +129,7 @@ class Policy:
             raise PolicyError(f"{source}: actions.default = {default_action!r}; use one of {', '.join(ACTIONS)}")
 
         th = data.get("thresholds", {})
-        pad = {"face": 0.2, "text": 0.05, "plate": 0.5, **data.get("padding", {})}
+        pad = {"face": 0.3, "text": 0.05, "plate": 0.5, **data.get("padding", {})}
         for key, value in [*(("thresholds." + k, v) for k, v in th.items()),
                            *(("padding." + k, v) for k, v in pad.items())]:
             if not 0 <= float(value) <= (1 if key.startswith("thresholds") else 2):
