@@ -176,12 +176,38 @@ class Redactor:
         t = time.perf_counter()
         crops = [c for w in work for c in w.crops]
         texts = self._text.read(crops)
+        if len(texts) != len(crops):  # an engine that loses lines would let text through unread
+            raise AnalysisError(f"text recognition returned {len(texts)} results for {len(crops)} lines")
+        texts = self._reread_two_rows(crops, texts)
         share = (time.perf_counter() - t) / max(1, len(crops))
         out, i = {}, 0
         for w in work:
             out[id(w)] = texts[i:i + len(w.crops)]
             i += len(w.crops)
             w.timings["text_read"] = share * len(w.crops)
+        return out
+
+    def _reread_two_rows(self, crops: list[np.ndarray], texts: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Two-row plates ("VE" above "2758", common on Hong Kong cars) are often one squarish
+        box to the detector, and the recogniser, reading one row, returns "2758". A squarish
+        crop read as a plate's letters or digits alone is read again as two halves; the rows
+        joined replace the reading when they make a plate."""
+        assert self._text is not None
+        redo = [i for i, (c, (txt, _)) in enumerate(zip(crops, texts, strict=True))
+                if 0.5 <= c.shape[0] / max(1, c.shape[1]) < 1.5 and _PLATE_PART.match(txt)]
+        if not redo:
+            return texts
+        halves = []
+        for i in redo:
+            h = crops[i].shape[0]
+            halves += [crops[i][:h * 11 // 20], crops[i][h * 9 // 20:]]  # halves overlap by a tenth
+        read = self._text.read(halves)
+        out = list(texts)
+        for k, i in enumerate(redo):
+            (top, s0), (bottom, s1) = read[2 * k], read[2 * k + 1]
+            joined = f"{top.strip()} {bottom.strip()}"
+            if self._is_plate(joined):
+                out[i] = (joined, min(s0, s1))
         return out
 
     def _finish(self, w: _Work, readings: list[tuple[str, float]]) -> Result:
@@ -243,6 +269,7 @@ class Redactor:
                    for h in self._classifier.classify(text))
 
 _WHOLE_PLATE = {"hk-plate", "generic-plate"}
+_PLATE_PART = re.compile(r"^\s*(?:\d{1,4}|[A-Z]{1,3})\s*$")  # one row of a two-row plate
 _PLATE_SHAPE = re.compile(r"^\s*(?=(?:[^0-9]*[0-9]))(?:[A-Z0-9][\s·:.-]?){5,8}\s*$")
 
 

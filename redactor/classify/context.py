@@ -107,6 +107,17 @@ def fuzzy_label_of(text: str) -> tuple[Category, int, int] | None:
     return None
 
 
+# A label followed by its translation is still a label alone: "姓名 NAME", "Date of birth/Date
+# de naissance", "Sex/Sexe" on forms and passports. A translation follows a slash or sits in
+# brackets and holds no digit; or it is the same category's label in another language.
+_TRANSLATION = re.compile(r"^[/(（|]\s*[^\d/]*?\s*[)）]?\s*[:：]?$")
+
+
+def _is_translation(value: str, rx: re.Pattern[str]) -> bool:
+    m = rx.match(value)
+    return bool(_TRANSLATION.match(value) or (m and not m.group("value")))
+
+
 def label_of(text: str) -> tuple[Category, int, int, bool] | None:
     """The label that starts ``text`` (already normalised): category, value span, label-only.
 
@@ -117,7 +128,7 @@ def label_of(text: str) -> tuple[Category, int, int, bool] | None:
         if not m:
             continue
         value = m.group("value")
-        if not value:
+        if not value or _is_translation(value, rx):
             return cat, m.start(), m.end(), True
         has_colon = bool(m.group("colon"))
         if len(value.strip()) < 2 or (needs_digit and not has_colon and not any(c.isdigit() for c in value)):

@@ -119,6 +119,10 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("phone", "phone-label-intl", r"(?:\bTEL\b|\bH/?P\b|\bMOB\b|\bCell\b)\s*[:：.]?\s*\+?[\d(][\d\s().-]{6,}", 0.85, _I),
     ("id", "mrz", r"[A-Z0-9<]{2,}<<[A-Z0-9<]{10,}", 0.95, 0),
     ("id", "long-number", r"\b[A-Z]{0,4}[ #:-]?\d{9,}\b", 0.6, 0),
+    # a line that is nothing but 7 digits identifies something: an all-digit plate (US "1365847"),
+    # an account, a local phone number; slogans and dates carry words or separators. (8 digits
+    # are a Hong Kong phone number's shape, found as a phone; 5-6 are "bare-number" above.)
+    ("id", "bare-7-digits", r"^\s*\d{7}\s*$", 0.55, 0),
     ("id", "licence-number", r"(?=[A-Z0-9#]*\d)(?=[A-Z0-9#]*[A-Z][A-Z0-9#]*[A-Z])\b[A-Z0-9]{0,4}#?[A-Z0-9]{10,}\b", 0.6, 0),
     ("id", "id-label", r"\b(?:LIC|DL|ID|License|Licence|Passport)\s*(?:#|No\.?|Number)\s*[:：]?\s*[A-Z0-9-]{5,}", 0.9, _I),
     ("address", "uk-postcode", r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b", 0.8, 0),

@@ -57,8 +57,9 @@ class SlimeFaceDetector:
         scale = min(1.0, self.max_side / max(h, w))
         small = rgb if scale == 1.0 else _resize(rgb, scale)
         boxes += [(x / scale, y / scale, bw / scale, bh / scale, c) for x, y, bw, bh, c in self._run(small)]
-        # Enlarge photos up to 2x (a 1600 px wall: 20-25 px faces become 40-50 px); shrink huge ones to detail_side (tiling a 48 MP photo at
-        # full size took 42 s here, for faces under 80 px that such photos rarely hold).
+        # Enlarge photos up to 2x (on a 1600 px wall, 20-25 px faces become 40-50 px); shrink huge
+        # ones to detail_side (tiling a 48 MP photo at full size took 42 s here, for faces under
+        # 80 px that such photos rarely hold).
         up = min(self.detail_up_max, self.detail_side / max(h, w))
         if up != scale:
             detail = rgb if up == 1.0 else _resize(rgb, up)
