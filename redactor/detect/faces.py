@@ -113,7 +113,7 @@ def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
 
     h, w = rgb.shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
 
 
 def _merge(boxes: list[tuple[float, float, float, float, float]], iou: float = 0.3):
