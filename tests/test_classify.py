@@ -55,6 +55,8 @@ def best(hits):
         ("A123456(3)", "id"), ("HKID: Z683365(A)", "id"), ("身份證 K 12345 6(7)", "id"), ("Y 100007 (A)", "id"),
         # plates
         ("KM 3821", "plate"), ("車牌：FY5878", "plate"), ("AB123", "plate"), ("ABC1D23", "plate"), ("Plate: TX 77", "plate"),
+        # a line that is only 7 digits: an all-digit plate, an account (hidden as an id)
+        ("1365847", "id"),
     ],
 )
 def test_positive(text, category):
@@ -71,6 +73,7 @@ def test_positive(text, category):
         # event dates, counters, times, shop signs, places
         "Day 100", "No. 5", "Page 2", "2019.6.12", "2O19.6.12", "7.21 勿忘", "6.12", "今晚 8 點 集合", "11.18 理大",
         "2019年6月12日", "茶餐廳 Cafe", "Room 1", "Good luck", "We are water", "Phone shop", "Wong Tai Sin",
+        "2019.11.24", "200萬 + 1",
         "Lam Tin station",
     ],
 )
@@ -194,6 +197,21 @@ def test_label_line_lifts_next_line():
     assert any(h.category == "address" and h.score >= 0.5 and "after-label" in h.recognizer for h in hits[1])
     # without the label the value alone is not enough
     assert best(CLF.classify("Wing Fat Mansion")) < 0.5 or categories("Wing Fat Mansion") == {"address"}
+
+
+def test_label_with_its_translation_is_a_label_alone():
+    """Forms and passports print a label with its translation ("姓名 NAME", "Date of birth/Date de
+    naissance"); the value is on the next line, and must be lifted as for a bare label."""
+    hits = CLF.classify_lines(["姓名 NAME", "ZHANGQIWEI"])
+    assert any(h.category == "name" and h.score >= 0.5 and "after-label" in h.recognizer for h in hits[1])
+    hits = CLF.classify_lines(["Date of birth/Date de naissance", "01 JAN /JAN 85"])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[1])
+    # without the label line, neither value is found
+    assert categories("ZHANGQIWEI") == set() and categories("01 JAN /JAN 85") == set()
+    # a slash followed by digits is a value, not a translation: the label's own line holds it
+    hits = CLF.classify_lines(["Date of birth/01.01.1985", "Thank you"])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[0])
+    assert not any(h.score >= 0.5 for h in hits[1])
 
 
 def test_label_lifts_same_line_value():

