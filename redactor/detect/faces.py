@@ -6,8 +6,9 @@ faces under ≈30 px even at full size. So a photo gets two passes: the whole ph
 ``detail_side``, at most 2x (small faces; a 1600 px wall is enlarged 2x). A weak candidate
 of the tiles is checked again on an enlarged crop and takes the box found there. Boxes are
 merged by overlap. Measured on the shared synthetic walls (98 faces): the detail pass took
-20-25 px printed faces from 0/8 to found; 2x instead of 1.9x, and confirmed candidates taking
-the confirming box (NMS kept badly placed weak boxes before), 92 -> 95 with padding 0.3.
+20-25 px printed faces from 0/8 to found; confirmed candidates taking the confirming box (NMS
+kept badly placed weak boxes before), 2x instead of 1.9x and bicubic enlargement took the
+walls from 92 to 96 found (bench/README.md).
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ from ..types import Detection, Quad
 Box = tuple[float, float, float, float, float]  # x, y, w, h, confidence 0-100; pixels
 
 
-#: Sizes (px) a weak candidate is enlarged to for confirmation. One size (96) confirmed a
-#: 20 px printed face at 32/100, below the 0.35 face threshold; the same face scored 71 at 88 px
-#: with more context around it, and faces differ in which size suits them best.
-CONFIRM_SIDES = (96,)
+#: Size (px) a weak candidate is enlarged to for confirmation. Confirming at 64, 96 and 128 px
+#: as well found no more faces on the synthetic walls (93/98 either way) and more stray boxes.
+CONFIRM_SIDE = 96
 
 
 class SlimeFaceDetector:
@@ -80,9 +80,9 @@ class SlimeFaceDetector:
 
     def _confirm(self, rgb: np.ndarray, box: Box) -> Box | None:
         """A weak small-face candidate checked again: the face detector is shown it enlarged to
-        each of ``CONFIRM_SIDES`` px, with two face widths of surroundings on every side. Returns
-        the most confident face found there over the candidate's centre, its box in ``rgb``'s
-        pixels (the enlarged view places it better), or None when nothing is found."""
+        ``CONFIRM_SIDE`` px, with two face widths of surroundings on every side. Returns the most
+        confident face found there over the candidate's centre, with its box in ``rgb``'s pixels
+        (the enlarged view places it better than the tile did), or None when nothing is found."""
         x, y, bw, bh, _ = box
         side = max(bw, bh)
         h, w = rgb.shape[:2]
@@ -90,16 +90,14 @@ class SlimeFaceDetector:
         crop = rgb[y0:min(h, int(y + bh + 2 * side)), x0:min(w, int(x + bw + 2 * side))]
         if crop.size == 0:
             return None
-        best: Box | None = None
-        for target in CONFIRM_SIDES:
-            scale = target / side
-            cx, cy = (x + bw / 2 - x0) * scale, (y + bh / 2 - y0) * scale
-            for fx, fy, fw, fh, c in self._run(_resize(crop, scale)):
-                if fx <= cx <= fx + fw and fy <= cy <= fy + fh and (best is None or c > best[4]):
-                    best = (fx / scale + x0, fy / scale + y0, fw / scale, fh / scale, c)
-        return best
+        scale = CONFIRM_SIDE / side
+        cx, cy = (x + bw / 2 - x0) * scale, (y + bh / 2 - y0) * scale
+        found = [(fx / scale + x0, fy / scale + y0, fw / scale, fh / scale, c)
+                 for fx, fy, fw, fh, c in self._run(_resize(crop, scale))
+                 if fx <= cx <= fx + fw and fy <= cy <= fy + fh]
+        return max(found, key=lambda b: b[4], default=None)
 
-    def _run(self, rgb: np.ndarray) -> list[tuple[float, float, float, float, float]]:
+    def _run(self, rgb: np.ndarray) -> list[Box]:
         rgb = np.ascontiguousarray(rgb)
         with warnings.catch_warnings():
             # We tile large photos ourselves; the size warning is about that.
@@ -116,9 +114,9 @@ def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
 
 
-def _merge(boxes: list[tuple[float, float, float, float, float]], iou: float = 0.3):
+def _merge(boxes: list[Box], iou: float = 0.3) -> list[Box]:
     """Greedy non-maximum suppression over (x, y, w, h, conf) boxes; keeps the most confident."""
-    kept: list[tuple[float, float, float, float, float]] = []
+    kept: list[Box] = []
     for b in sorted(boxes, key=lambda b: -b[4]):
         if all(_iou(b, k) < iou and _inside(b, k) < 0.7 for k in kept):
             kept.append(b)
