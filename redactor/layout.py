@@ -73,6 +73,11 @@ _PLATE_LETTERS = re.compile(r"^\s*[A-Z]{1,3}\s*$")
 _PLATE_DIGITS = re.compile(r"^\s*\d{1,4}\s*$")
 
 
+def is_plate_row(text: str) -> bool:
+    """One row of a two-row plate: its letters ("VE") or its digits ("2758") alone."""
+    return bool(_PLATE_LETTERS.match(text) or _PLATE_DIGITS.match(text))
+
+
 def _slant(quad: Quad) -> float:
     """Angle of the top edge in degrees (0 = horizontal)."""
     (x0, y0), (x1, y1) = quad.points[0], quad.points[1]

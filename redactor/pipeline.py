@@ -24,7 +24,7 @@ from .detect import FACE_DETECTORS, TEXT_ENGINE_WARNINGS, TEXT_ENGINES
 from .detect.plates import CascadePlateDetector
 from .detect.text import TextOptions
 from .errors import AnalysisError, ImageError, RedactorError, RedactorWarning
-from .layout import group_lines, merge_rows
+from .layout import group_lines, is_plate_row, merge_rows
 from .policy import Policy
 from .types import TEXT_CATEGORIES, Detection, FaceDecision, Finding, Hit, Quad, Result
 
@@ -175,10 +175,7 @@ class Redactor:
             return {id(w): [] for w in work}
         t = time.perf_counter()
         crops = [c for w in work for c in w.crops]
-        texts = self._text.read(crops)
-        if len(texts) != len(crops):  # an engine that loses lines would let text through unread
-            raise AnalysisError(f"text recognition returned {len(texts)} results for {len(crops)} lines")
-        texts = self._reread_two_rows(crops, texts)
+        texts = self._reread_two_rows(crops, self._read_checked(crops))
         share = (time.perf_counter() - t) / max(1, len(crops))
         out, i = {}, 0
         for w in work:
@@ -187,6 +184,14 @@ class Redactor:
             w.timings["text_read"] = share * len(w.crops)
         return out
 
+    def _read_checked(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """The engine's readings, one per crop: an engine that lost lines would let text through unread."""
+        assert self._text is not None
+        texts = self._text.read(crops)
+        if len(texts) != len(crops):
+            raise AnalysisError(f"text recognition returned {len(texts)} results for {len(crops)} lines")
+        return texts
+
     def _reread_two_rows(self, crops: list[np.ndarray], texts: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """Two-row plates ("VE" above "2758", common on Hong Kong cars) are often one squarish
         box to the detector, and the recogniser, reading one row, returns "2758". A squarish
@@ -194,14 +199,14 @@ class Redactor:
         joined replace the reading when they make a plate."""
         assert self._text is not None
         redo = [i for i, (c, (txt, _)) in enumerate(zip(crops, texts, strict=True))
-                if 0.5 <= c.shape[0] / max(1, c.shape[1]) < 1.5 and _PLATE_PART.match(txt)]
+                if 0.5 <= c.shape[0] / max(1, c.shape[1]) < 1.5 and is_plate_row(txt)]
         if not redo:
             return texts
         halves = []
         for i in redo:
             h = crops[i].shape[0]
             halves += [crops[i][:h * 11 // 20], crops[i][h * 9 // 20:]]  # halves overlap by a tenth
-        read = self._text.read(halves)
+        read = self._read_checked(halves)
         out = list(texts)
         for k, i in enumerate(redo):
             (top, s0), (bottom, s1) = read[2 * k], read[2 * k + 1]
@@ -269,7 +274,6 @@ class Redactor:
                    for h in self._classifier.classify(text))
 
 _WHOLE_PLATE = {"hk-plate", "generic-plate"}
-_PLATE_PART = re.compile(r"^\s*(?:\d{1,4}|[A-Z]{1,3})\s*$")  # one row of a two-row plate
 _PLATE_SHAPE = re.compile(r"^\s*(?=(?:[^0-9]*[0-9]))(?:[A-Z0-9][\s·:.-]?){5,8}\s*$")
 
 
