@@ -61,3 +61,25 @@ def test_small_face_on_a_large_photo_is_found_where_it_is(width):
         mask |= quad_mask(mask.shape, f.quad.padded(0.3 * max(x1 - x0, y1 - y0)))
     assert coverage(mask, truth)[0] >= 0.9
     assert mask.sum() < 6 * (truth[2, 0] - truth[0, 0]) * (truth[2, 1] - truth[0, 1]), "box far too large"
+
+
+@pytest.mark.parametrize("corners", [
+    [(100.3, 40.2), (260.8, 52.9), (258.1, 80.4), (97.6, 67.7)],  # a tilted line inside the photo
+    [(-6.0, 150.0), (90.0, 150.0), (90.0, 185.0), (-6.0, 185.0)],  # running off the left edge
+    [(560.0, 170.0), (652.0, 172.0), (651.0, 204.0), (559.0, 202.0)],  # off the right and bottom
+])
+def test_line_crop_from_a_window_matches_a_warp_of_the_whole_photo(corners):
+    """The crop reads a window around the line (fast); its strip must be what warping the whole
+    photo gives, edges included (BORDER_REPLICATE there), within rounding of the transform."""
+    from rapidocr.utils.process_img import get_rotate_crop_image
+
+    from redactor.types import Quad
+
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (200, 640, 3), dtype=np.uint8)
+    quad = Quad.from_array(np.array(corners))
+    strip = RapidOCREngine.crop(rgb, quad)
+    whole = get_rotate_crop_image(np.ascontiguousarray(rgb[:, :, ::-1]), quad.array().astype(np.float32))
+    assert strip.shape == whole.shape
+    assert np.abs(strip.astype(int) - whole).max() <= 8
+    assert np.mean(strip == whole) > 0.95

@@ -12,7 +12,6 @@ Coordinates: quads in pixels of the RGB image passed in (EXIF-corrected).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +42,9 @@ class TextOptions:
     # (PII text 0.976 -> 0.978, spared 0.948 -> 0.946): 24 of 245 readings changed, some for the better.
     rec_min_width: int = 160
     threads: int = 0  # ONNX Runtime intra-op threads; 0 = ONNX Runtime's default (all cores)
+
+
+_CROP_MARGIN = 4  # px around a line's window: cubic interpolation reads 2 px beyond a sample
 
 
 class RapidOCREngine:
@@ -99,11 +101,25 @@ class RapidOCREngine:
 
     @staticmethod
     def crop(rgb: np.ndarray, quad: Quad) -> np.ndarray:
-        """The line straightened into a horizontal strip (BGR, as the recogniser expects)."""
+        """The line straightened into a horizontal strip (BGR, as the recogniser expects).
+
+        The warp reads only a window around the quad. Given the whole photo as a BGR view
+        (negative stride), OpenCV copied all of it for every line: 10 ms a line, 0.7 s a wall;
+        from the window, 0.4 ms. The window has a margin for the cubic kernel and reaches the
+        photo's edges where the quad does. On 796 corpus lines, 784 strips came out identical to
+        a warp of the whole photo and 12 differed by 1-5 grey levels (the shifted transform rounds
+        differently).
+        """
         from rapidocr.utils.process_img import get_rotate_crop_image
 
         pts = quad.array().astype(np.float32)
-        return get_rotate_crop_image(rgb[:, :, ::-1], copy.deepcopy(pts))
+        h, w = rgb.shape[:2]
+        x0, y0 = (max(0, int(np.floor(v)) - _CROP_MARGIN) for v in pts.min(axis=0))
+        x1, y1 = (int(np.ceil(v)) + _CROP_MARGIN for v in pts.max(axis=0))
+        window = np.ascontiguousarray(rgb[y0:min(h, y1), x0:min(w, x1), ::-1])
+        if window.size == 0:  # a quad wholly outside the photo: warp the photo, as before
+            return get_rotate_crop_image(np.ascontiguousarray(rgb[:, :, ::-1]), pts)
+        return get_rotate_crop_image(window, pts - np.float32([x0, y0]))
 
     def read(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Recognise many line crops (from any number of images) in batches."""
