@@ -12,7 +12,7 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import io, report
@@ -49,7 +49,7 @@ class Options:
     clear_text: bool = False  # put hidden text in clear in reports
     verify: bool = False  # re-detect on the written output; remove it if anything protected remains
     max_pixels: int = 120_000_000
-    threads: int = 0  # ONNX Runtime threads per process; 0 = all cores
+    threads: int = 0  # ONNX Runtime threads per process; 0 = the cores shared among the workers
     ocr: str = "rapidocr"  # text engine, a key of detect.TEXT_ENGINES
 
 
@@ -149,16 +149,25 @@ def _remove_stale_temp_files(jobs: list[Job]) -> None:
 
 
 def _execute(todo: list[Job], opts: Options, jobs_n: int) -> Iterator[Outcome]:
-    chunks = [todo[i:i + 4] for i in range(0, len(todo), 4)]
+    # Chunks of up to 4 images (recognition is batched per chunk), smaller when there are
+    # few images, so that every worker gets a share.
+    size = max(1, min(4, -(-len(todo) // max(1, jobs_n))))
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    cores = os.cpu_count() or 1
     if jobs_n <= 1 or len(chunks) <= 1:
-        worker = _Worker(opts)
+        # One process: ONNX Runtime may use every core.
+        worker = _Worker(replace(opts, threads=opts.threads or cores))
         for chunk in chunks:
             yield from worker.process(chunk)
         return
     import multiprocessing as mp
 
+    # N processes share the cores. Face detection runs on one thread, so one process on two
+    # threads left a core idle for ≈40% of each wall; two one-thread workers ran 1.35x faster
+    # (bench/README.md).
+    opts = replace(opts, threads=opts.threads or max(1, cores // jobs_n))
     ctx = mp.get_context("spawn")  # a fresh interpreter per worker: no forked ONNX Runtime threads
-    with ctx.Pool(jobs_n, initializer=_init_worker, initargs=(opts,)) as pool:
+    with ctx.Pool(min(jobs_n, len(chunks)), initializer=_init_worker, initargs=(opts,)) as pool:
         for outcomes in pool.imap_unordered(_work, chunks):
             yield from outcomes
 

@@ -80,6 +80,14 @@ class Policy:
     source: str = "<default>"
     faces: FacePolicy = field(default_factory=FacePolicy)
 
+    # Read-only mappings do not pickle; `--jobs N` sends the policy to each worker process.
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in vars(self).items()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, MappingProxyType(v) if isinstance(v, dict) else v)
+
     @classmethod
     def default(cls) -> Policy:
         text = resources.files("redactor").joinpath("default_policy.toml").read_text("utf-8")

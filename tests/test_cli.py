@@ -99,3 +99,19 @@ def test_every_command_has_help_and_is_in_the_readme():
 def test_models_command_verifies_all():
     proc = run("models", check=0)
     assert proc.stdout.count("ok ") == len(manifest())  # make test installs the easyocr extra
+
+
+def test_worker_processes_find_what_one_process_finds(tmp_path):
+    """--jobs 3 (one image per worker, one ONNX Runtime thread each) against --jobs 1 (one
+    process on every core) on the bundled samples: the same regions hidden in every image."""
+    samples = sorted(p for p in (ROOT / "samples").iterdir() if p.suffix in {".jpg", ".png"})
+    found = {}
+    for jobs in (1, 3):
+        out = tmp_path / f"out{jobs}"
+        proc = run("redact", *samples, "-o", out, "--jobs", jobs, check=0)
+        assert f"{len(samples)} redacted" in proc.stdout
+        found[jobs] = {p.name: sorted((f["category"], f["action"]) for f in
+                                      json.loads((out / (p.name + ".json")).read_text())["findings"])
+                       for p in samples}
+    assert all(found[1].values()), "every sample has something to hide"
+    assert found[3] == found[1]

@@ -55,3 +55,15 @@ def test_fingerprint_tracks_meaning_not_source():
     c = Policy.from_toml("[lists]\ndeny = ['y']", source="a.toml")
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
     assert Policy.from_dict(a.to_dict()).fingerprint() == a.fingerprint()
+
+
+def test_policy_survives_pickling_for_worker_processes():
+    """`--jobs N` sends the policy to each worker: read-only mappings must come back as they were."""
+    import pickle
+    from types import MappingProxyType
+
+    policy = Policy.from_toml('[padding]\ntext = 0.2\n[actions]\nname = "blur"\n', source="p.toml")
+    back = pickle.loads(pickle.dumps(policy))
+    assert back == policy and back.fingerprint() == policy.fingerprint()
+    assert isinstance(back.actions, MappingProxyType) and isinstance(back.padding, MappingProxyType)
+    assert back.padding["text"] == 0.2 and back.actions["name"] == "blur"
