@@ -20,17 +20,21 @@ from .errors import RedactorError, RedactorWarning
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _default_jobs() -> int:
-    """Worker processes: one per core, each on one thread, as memory allows (a worker peaks
-    at ≈1.5 GB on a 48 MP photo; 2 GB are counted for each). On the 2-core reference machine
-    two workers redacted 1.35x as many images per second as one on two threads: face
-    detection runs on one thread and left the other core idle (bench/README.md)."""
+#: Memory counted per worker process: a rapidocr worker peaked at 1.46 GB over the corpus and
+#: ≈1.5 GB on a 48 MP photo; an EasyOCR worker at 6.3 GB on large photos.
+WORKER_GB = {"rapidocr": 2.0, "easyocr": 7.0}
+
+
+def _default_jobs(ocr: str = "rapidocr") -> int:
+    """Worker processes: one per core, each on one thread, as memory allows. On the 2-core
+    reference machine two workers redacted 1.35x as many images per second as one process on
+    two threads: face detection runs on one thread and left the other core idle."""
     cores = os.cpu_count() or 1
     try:
         memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError, AttributeError):  # not every platform reports it
         return cores
-    return max(1, min(cores, int(memory_gb // 2)))
+    return max(1, min(cores, int(memory_gb // WORKER_GB.get(ocr, 2.0))))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR", help="output folder")
     p.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
     p.add_argument("--dry-run", action="store_true", help="write reports only, no images")
-    p.add_argument("--jobs", type=int, default=_default_jobs(), metavar="N",
-                   help="worker processes (default: %(default)s on this machine)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help=f"worker processes (default: one per core as memory allows; {_default_jobs()} on this machine)")
     resume = p.add_mutually_exclusive_group()
     resume.add_argument("--resume", action="store_true",
                         help="skip images already done with the same content and policy (the default)")
@@ -152,6 +156,8 @@ def cmd_redact(args: argparse.Namespace) -> int:
 
     from . import batch, io
 
+    if args.jobs is None:
+        args.jobs = _default_jobs(args.ocr)
     if args.jobs < 1:
         raise RedactorError(f"--jobs {args.jobs}: use 1 or more")
     policy = _load_policy(args.policy)

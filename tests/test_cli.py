@@ -115,3 +115,20 @@ def test_worker_processes_find_what_one_process_finds(tmp_path):
                        for p in samples}
     assert all(found[1].values()), "every sample has something to hide"
     assert found[3] == found[1]
+
+
+@pytest.mark.parametrize("cores, memory_gb, ocr, expected", [
+    (2, 24, "rapidocr", 2),  # the reference machine: one worker per core
+    (8, 8, "rapidocr", 4),  # memory-bound: 2 GB counted per worker
+    (8, 16, "easyocr", 2),  # EasyOCR workers peak at ≈6.3 GB
+    (4, 1, "rapidocr", 1),  # never fewer than one
+])
+def test_default_jobs_is_one_per_core_as_memory_allows(monkeypatch, cores, memory_gb, ocr, expected):
+    import os
+
+    from redactor import cli
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": memory_gb * 2**30 // 4096}
+    monkeypatch.setattr(os, "sysconf", lambda name: pages[name])
+    assert cli._default_jobs(ocr) == expected
