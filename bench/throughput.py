@@ -166,8 +166,8 @@ def child(mode: str, paths: list[Path], jobs: int) -> None:
         chosen = {p for p in paths if p.parent == split}
         ev = _evaluate_subset(split, chosen, masks, evaluate)
         recall[split.name] = {"pii_text": ev.pii_text_recall, "spared": ev.spared, **ev.recall}
-    print(json.dumps({"mode": mode, "jobs": jobs if mode == "pipeline" else 1, "images": len(paths), "seconds": seconds, "load": load,
-                      "stages": stages, "peak_gb": peak, "recall": recall}))
+    print(json.dumps({"mode": mode, "jobs": jobs if mode == "pipeline" else 1, "images": len(paths),
+                      "seconds": seconds, "load": load, "stages": stages, "peak_gb": peak, "recall": recall}))
 
 
 def _evaluate_subset(split: Path, chosen: set[Path], masks: dict, evaluate):

@@ -118,7 +118,7 @@ class RapidOCREngine:
         window = np.ascontiguousarray(rgb[y0:min(h, y1), x0:min(w, x1), ::-1])
         if window.size == 0:  # a quad wholly outside the photo: warp the photo, as before
             return get_rotate_crop_image(np.ascontiguousarray(rgb[:, :, ::-1]), pts)
-        return get_rotate_crop_image(window, pts - np.float32([x0, y0]))
+        return get_rotate_crop_image(window, pts - np.array([x0, y0], np.float32))
 
     def read(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Recognise many line crops (from any number of images) in batches."""
