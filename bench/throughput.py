@@ -9,9 +9,10 @@ recall through `redactor.evaluate` (so speed is never bought with misses). Print
 naive: one process; for each image, decode with Pillow, `RapidOCR()` with its defaults on the
 whole image, libfacedetection (yuface) on the whole image, classify each line alone, fill, encode JPEG; one
 after the other.
-pipeline: what `redactor redact --jobs N` runs: N spawned worker processes, each with one
-`Redactor` (ONNX Runtime threads = cores / N) taking chunks of 4 images through `redact_many`
-(batched recognition) and encoding the output. Stage seconds are summed over workers (CPU-side
+pipeline: what `redactor redact --jobs N` runs: images split by `redactor.batch.split_work`
+among N spawned worker processes, each with one `Redactor` (ONNX Runtime threads = cores / N)
+taking chunks of up to 4 images through `redact_many` (batched recognition) and encoding the
+output. Stage seconds are summed over workers (CPU-side
 seconds, not wall time); images/s is wall time from the first chunk sent to the last returned.
 """
 
@@ -114,17 +115,17 @@ def _work(chunk: list[Path]) -> tuple[list, dict[str, float], float, float]:
 
 def run_pipeline(paths: list[Path], jobs: int) -> tuple[dict[str, float], dict[Path, object], float, float, float]:
     import multiprocessing as mp
-    import os
 
     import numpy as np
 
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    chunks = [paths[i:i + 4] for i in range(0, len(paths), 4)]
+    from redactor.batch import split_work
+
+    chunks, processes, threads = split_work(paths, jobs)  # as `redactor redact --jobs N` splits them
     stages: dict[str, float] = defaultdict(float)
     masks, load, peak = {}, 0.0, 0.0
-    with mp.get_context("spawn").Pool(jobs, initializer=_init_worker, initargs=(threads,)) as pool:
+    with mp.get_context("spawn").Pool(processes, initializer=_init_worker, initargs=(threads,)) as pool:
         # The clock starts once every worker has loaded its models (each has answered a ping).
-        while len(set(pool.map(_ping, range(jobs), chunksize=1))) < jobs:
+        while len(set(pool.map(_ping, range(processes), chunksize=1))) < processes:
             pass
         t = time.perf_counter()
         for chunk_masks, chunk_stages, chunk_load, chunk_peak in pool.imap_unordered(_work, chunks):

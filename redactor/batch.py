@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from . import io, report
 from .errors import AnalysisError, OutputError, RedactorError, RedactorWarning
@@ -39,6 +40,8 @@ class Outcome:
     status: str  # "redacted", "dry-run", "skipped", "failed"
     message: str = ""
     findings: int = 0
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -148,26 +151,35 @@ def _remove_stale_temp_files(jobs: list[Job]) -> None:
                 tmp.unlink(missing_ok=True)
 
 
-def _execute(todo: list[Job], opts: Options, jobs_n: int) -> Iterator[Outcome]:
-    # Chunks of up to 4 images (recognition is batched per chunk), smaller when there are
-    # few images, so that every worker gets a share.
-    size = max(1, min(4, -(-len(todo) // max(1, jobs_n))))
-    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+def split_work(items: list[T], jobs_n: int) -> tuple[list[list[T]], int, int]:
+    """How ``jobs_n`` workers share ``items``: (chunks, worker processes, ONNX Runtime threads
+    per process). One process (``jobs_n`` 1, or a single chunk) runs in the caller on every core.
+
+    Chunks hold up to 4 images (recognition is batched per chunk), fewer when there are few
+    images, so that every worker gets a share. N processes share the cores: face detection
+    runs on one thread, so one process on two threads left a core idle for ≈40% of each wall,
+    and two one-thread workers ran 1.35x faster (bench/README.md).
+    """
+    size = max(1, min(4, -(-len(items) // max(1, jobs_n))))
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
     cores = os.cpu_count() or 1
     if jobs_n <= 1 or len(chunks) <= 1:
-        # One process: ONNX Runtime may use every core.
-        worker = _Worker(replace(opts, threads=opts.threads or cores))
+        return chunks, 1, cores
+    return chunks, min(jobs_n, len(chunks)), max(1, cores // jobs_n)
+
+
+def _execute(todo: list[Job], opts: Options, jobs_n: int) -> Iterator[Outcome]:
+    chunks, processes, threads = split_work(todo, jobs_n)
+    opts = replace(opts, threads=opts.threads or threads)
+    if processes == 1:
+        worker = _Worker(opts)
         for chunk in chunks:
             yield from worker.process(chunk)
         return
     import multiprocessing as mp
 
-    # N processes share the cores. Face detection runs on one thread, so one process on two
-    # threads left a core idle for ≈40% of each wall; two one-thread workers ran 1.35x faster
-    # (bench/README.md).
-    opts = replace(opts, threads=opts.threads or max(1, cores // jobs_n))
     ctx = mp.get_context("spawn")  # a fresh interpreter per worker: no forked ONNX Runtime threads
-    with ctx.Pool(min(jobs_n, len(chunks)), initializer=_init_worker, initargs=(opts,)) as pool:
+    with ctx.Pool(processes, initializer=_init_worker, initargs=(opts,)) as pool:
         for outcomes in pool.imap_unordered(_work, chunks):
             yield from outcomes
 

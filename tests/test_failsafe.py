@@ -210,3 +210,18 @@ def test_very_large_photo_is_redacted_within_a_memory_bound(tmp_path):
     peak_gb = int(proc.stdout.split("peak_kb")[1]) / 1e6
     assert peak_gb < 3.0, f"peak RSS {peak_gb:.2f} GB"
     assert Image.open(tmp_path / "out" / "big.jpg").size == (8000, 6000)
+
+
+@pytest.mark.parametrize("items, jobs_n, sizes, processes", [
+    (10, 1, [4, 4, 2], 1),  # one process: chunks of 4, every core
+    (10, 2, [4, 4, 2], 2),
+    (3, 2, [2, 1], 2),  # few images: smaller chunks, so both workers get one
+    (1, 4, [1], 1),  # a single chunk runs in this process
+    (5, 8, [1] * 5, 5),  # never more processes than chunks
+])
+def test_split_work_shares_images_among_workers(monkeypatch, items, jobs_n, sizes, processes):
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    chunks, procs, threads = batch.split_work(list(range(items)), jobs_n)
+    assert [len(c) for c in chunks] == sizes and sum(chunks, []) == list(range(items))
+    assert procs == processes
+    assert threads == (8 if procs == 1 else max(1, 8 // jobs_n))
