@@ -81,12 +81,15 @@ class Policy:
     faces: FacePolicy = field(default_factory=FacePolicy)
 
     # Read-only mappings do not pickle; `--jobs N` sends the policy to each worker process.
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in vars(self).items()}
+    # The state names the fields that were read-only, so exactly those come back read-only.
+    def __getstate__(self) -> tuple[dict[str, Any], frozenset[str]]:
+        proxies = frozenset(k for k, v in vars(self).items() if isinstance(v, MappingProxyType))
+        return {k: dict(v) if k in proxies else v for k, v in vars(self).items()}, proxies
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for k, v in state.items():
-            object.__setattr__(self, k, MappingProxyType(v) if isinstance(v, dict) else v)
+    def __setstate__(self, state: tuple[dict[str, Any], frozenset[str]]) -> None:
+        values, proxies = state
+        for k, v in values.items():
+            object.__setattr__(self, k, MappingProxyType(v) if k in proxies else v)
 
     @classmethod
     def default(cls) -> Policy:
