@@ -1,13 +1,15 @@
 """Files in, files out: redact folders into a mirrored output folder, resumably, in parallel.
 
 Order of writes per image: the redacted image (atomic), then its report (atomic). The report
-is the completion marker: a re-run skips an image whose report says "redacted", whose recorded
-input sha256 equals the input's current content, whose policy fingerprint is unchanged, and
-whose output file exists. Anything else is redone, so a batch killed at any moment resumes.
+is the completion marker: a re-run skips an image only when its report says it is done with
+the same input content, policy, engine, version and models, and the output still has the
+sha256 the report recorded (see :func:`is_done`). Anything else is redone, so a batch killed
+at any moment resumes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import warnings
@@ -16,9 +18,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from . import io, report
+from . import __version__, io, report
 from .errors import AnalysisError, OutputError, RedactorError, RedactorWarning
-from .models import sha256_of
+from .models import sha256_of, versions
 from .pipeline import Failure, Redactor
 from .policy import Policy
 
@@ -59,67 +61,129 @@ class Options:
 def plan(inputs: list[Path], outdir: Path) -> list[Job]:
     """Map input files and folders (recursive) to jobs under ``outdir``, mirroring names.
 
-    Refuses (OutputError) to write into an input folder or onto an input file. Symlinked
-    folders are not followed (no loops); symlinked files are read as regular files.
+    Before any work, refuses (OutputError) every layout where an output could overwrite or land
+    inside an input: OUTDIR inside an input folder or an input folder inside OUTDIR, and any
+    input file (symlinks resolved) inside OUTDIR; an OUTDIR that is a file; and two inputs
+    whose outputs would share one path. Symlinked folders are not followed (no loops);
+    symlinked files are read as regular files.
+
+    Output names: an output keeps its input's name when the format is kept; when the format
+    changes (GIF, or a file whose name says another format than its content, is written as
+    PNG), the new suffix is appended: ``b.gif`` -> ``b.gif.png``. So ``b.gif`` and ``b.png``
+    in one folder get distinct outputs. The format is read from each file's header here.
     """
-    out_root = outdir.resolve()
+    out_root = _checked_outdir(outdir)
     jobs: list[Job] = []
     for item in inputs:
         if not item.exists():
             raise OutputError(f"{item}: no such file or folder; check the path")
         if item.is_dir():
             root = item.resolve()
-            if out_root == root or root in out_root.parents:
+            if out_root == root or root in out_root.parents or out_root in root.parents:
+                where = "contains" if out_root in root.parents else "is inside"
                 raise OutputError(
-                    f"{outdir}: the output folder is inside the input folder {item}; choose an output "
-                    "folder outside it (outputs must never mix with or overwrite inputs)"
-                )
+                    f"{outdir}: the output folder {where} the input folder {item}; choose an output folder "
+                    "apart from it (outputs must never mix with or overwrite inputs)")
             for dirpath, dirnames, filenames in os.walk(item, followlinks=False):
                 dirnames.sort()
                 for fn in sorted(filenames):
                     p = Path(dirpath) / fn
                     if p.suffix.lower() in io.INPUT_SUFFIXES:
-                        jobs.append(_job(p, p.relative_to(item), outdir))
+                        jobs.append(_job(p, p.relative_to(item), outdir, out_root))
         else:
-            if item.resolve().parent == out_root:
-                raise OutputError(f"{item}: the input lies in the output folder {outdir}; choose another output folder")
-            jobs.append(_job(item, Path(item.name), outdir))
-    seen: dict[Path, Path] = {}
+            jobs.append(_job(item, Path(item.name), outdir, out_root))
+    return _unique(jobs)
+
+
+def _checked_outdir(outdir: Path) -> Path:
+    """OUTDIR resolved; an OUTDIR that is (or lies under) a file is refused before any work."""
+    for p in (outdir, *outdir.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise OutputError(f"{outdir}: {'is' if p == outdir else f'lies under {p}, which is'} a file, "
+                                  "not a folder; give -o a folder (it is created if missing)")
+            break
+    return outdir.resolve()
+
+
+def _job(src: Path, rel: Path, outdir: Path, out_root: Path) -> Job:
+    real = src.resolve()
+    if real == out_root or out_root in real.parents:
+        raise OutputError(f"{src}: the input lies in the output folder {outdir}; an output could replace it. "
+                          "Choose an output folder that holds no inputs")
+    out = outdir / rel
+    fmt = io.sniff_format(src)
+    if fmt is not None:
+        out = out.with_name(output_name(out.name, fmt))
+    return Job(src=src, out=out, report=(outdir / rel).with_name(rel.name + REPORT_SUFFIX))
+
+
+def output_name(name: str, fmt: str) -> str:
+    """The output file's name for an input named ``name`` whose content is in format ``fmt``."""
+    wanted = io.OUTPUT_SUFFIX[fmt]
+    same = {".jpg": {".jpg", ".jpeg"}, ".tif": {".tif", ".tiff"}, ".heic": {".heic", ".heif"}}
+    return name if Path(name).suffix.lower() in same.get(wanted, {wanted}) else name + wanted
+
+
+def _unique(jobs: list[Job]) -> list[Job]:
+    """Drop a file named twice (a folder and a file in it); refuse two inputs sharing an output."""
+    taken: dict[Path, Job] = {}
     unique = []
     for j in jobs:
-        if j.out in seen:
-            if seen[j.out].resolve() == j.src.resolve():
-                continue  # the same file named twice (a folder and a file in it): redact it once
-            raise OutputError(f"{j.src} and {seen[j.out]} would both be written to {j.out}; redact them separately")
-        seen[j.out] = j.src
-        unique.append(j)
+        for path in (j.out.resolve(), j.report.resolve()):
+            other = taken.get(path)
+            if other is None:
+                continue
+            if other.src.resolve() == j.src.resolve() and other.out == j.out:
+                break  # the same file named twice: redact it once
+            raise OutputError(f"{j.src} and {other.src} would both be written to {path}; rename one of them "
+                              "or redact them into separate output folders")
+        else:
+            taken[j.out.resolve()] = taken[j.report.resolve()] = j
+            unique.append(j)
     return unique
 
 
-def _job(src: Path, rel: Path, outdir: Path) -> Job:
-    out = outdir / rel
-    return Job(src=src, out=out, report=out.with_name(out.name + REPORT_SUFFIX))
-
-
 def is_done(job: Job, opts: Options) -> bool:
-    """True when a previous run finished this image with the same input content and policy."""
+    """True when a previous run finished this image and its output is still what it wrote.
+
+    The resume key: the input's content (sha256), the policy's fingerprint, the OCR engine,
+    redactor's version and every model's package and sha256; and the output file's sha256 as
+    the report recorded it. After an upgrade (which may find more) every image is redone; an
+    output that is missing, truncated or edited since is redone too.
+    """
     if opts.force or not job.report.is_file():
         return False
     try:
         prev = json.loads(job.report.read_text("utf-8"))
     except (OSError, ValueError):
         return False  # unreadable or half-written report: redo the image
-    want = "dry-run" if opts.dry_run else "redacted"
-    if prev.get("status") != want or prev.get("policy", {}).get("fingerprint") != opts.policy.fingerprint():
+    if not isinstance(prev, dict):
         return False
-    if prev.get("ocr", {}).get("engine", "rapidocr") != opts.ocr:  # another engine reads other text
-        return False
-    if not opts.dry_run and not (prev.get("output") and Path(prev["output"]).is_file()):
+    key = {
+        "status": "dry-run" if opts.dry_run else "redacted",
+        "policy": opts.policy.fingerprint(),
+        "ocr": opts.ocr,
+        "version": __version__,
+        "models": versions(),
+    }
+    if key != {
+        "status": prev.get("status"),
+        "policy": (prev.get("policy") or {}).get("fingerprint"),
+        "ocr": (prev.get("ocr") or {}).get("engine"),
+        "version": (prev.get("tool") or {}).get("version"),
+        "models": prev.get("models"),
+    }:
         return False
     try:
-        return prev.get("input", {}).get("sha256") == sha256_of(job.src)
+        if not opts.dry_run:
+            recorded = prev.get("output_sha256")
+            if (not prev.get("output") or Path(prev["output"]).resolve() != job.out.resolve()
+                    or not recorded or sha256_of(job.out) != recorded):
+                return False
+        return (prev.get("input") or {}).get("sha256") == sha256_of(job.src)
     except OSError:
-        return False
+        return False  # output or input gone or unreadable: redo (the input's error comes then)
 
 
 def run(jobs: list[Job], opts: Options, *, jobs_n: int = 1,
@@ -222,13 +286,17 @@ class _Worker:
             out = None
             if not opts.dry_run:
                 assert res.source is not None
-                out = job.out.with_suffix(_suffix(job.out, res.source.format))
+                out = job.out
+                if out.name != output_name(job.src.name, res.source.format):
+                    raise OutputError(f"{job.src}: its format changed to {res.source.format} during the run; "
+                                      "run the command again")
                 data = io.encode(res.image, res.alpha, res.source)
                 if opts.verify:
                     self._verify(data, job)
                 io.write_atomic(out, data)
             rep = report.build(name=str(job.src), status="dry-run" if opts.dry_run else "redacted",
                                policy=opts.policy, result=res, output=str(out) if out else None,
+                               output_sha256=hashlib.sha256(data).hexdigest() if out else None,
                                clear_text=opts.clear_text, ocr=opts.ocr)
             io.write_atomic(job.report, report.dumps(rep))
         except (OSError, RedactorError) as e:
@@ -264,13 +332,6 @@ def _previous_output(job: Job) -> Path | None:
     except (OSError, ValueError):
         return None
     return Path(prev) if prev and Path(prev).parent == job.out.parent else None
-
-
-def _suffix(out: Path, fmt: str) -> str:
-    """Keep the input's suffix when it already names the output format (.jpeg stays .jpeg)."""
-    wanted = io.OUTPUT_SUFFIX[fmt]
-    same = {".jpg": {".jpg", ".jpeg"}, ".tif": {".tif", ".tiff"}, ".heic": {".heic", ".heif"}}
-    return out.suffix if out.suffix.lower() in same.get(wanted, {wanted}) else wanted
 
 
 def summary(outcomes: list[Outcome], seconds: float) -> str:

@@ -30,7 +30,7 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 from redactor.errors import ImageTooLargeError, UnreadableImageError
 from redactor.types import Source
 
-__all__ = ["INPUT_SUFFIXES", "OUTPUT_SUFFIX", "Loaded", "Source", "encode", "load", "write_atomic"]
+__all__ = ["INPUT_SUFFIXES", "OUTPUT_SUFFIX", "Loaded", "Source", "encode", "load", "sniff_format", "write_atomic"]
 
 pillow_heif.register_heif_opener()
 
@@ -104,21 +104,37 @@ def load(
     if not data:
         raise UnreadableImageError(f"{name}: the file is empty (0 bytes); copy or export it again.")
     sha256 = hashlib.sha256(data).hexdigest()  # of exactly the bytes decoded below
+    try:
+        im = _open_header(io.BytesIO(data))
+    except UnidentifiedImageError as e:
+        raise UnreadableImageError(
+            f"{name}: not a recognised image; redactor reads {', '.join(READ_FORMATS)}. "
+            "If it is an image in another format, convert it to PNG or JPEG first."
+        ) from e
+    except _DECODE_ERRORS as e:
+        raise UnreadableImageError(f"{name}: the image header is damaged ({e}); export it again.") from e
+    with im:
+        return _load_image(im, name, _format_name(im), sha256, max_pixels)
+
+
+def _open_header(fp: Any) -> Image.Image:
+    """``Image.open`` (a header parse, never a decode) with Pillow's global bomb guard lifted."""
     with _OPEN_LOCK:
         saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
         try:
-            im = Image.open(io.BytesIO(data), formats=READ_FORMATS)
-        except UnidentifiedImageError as e:
-            raise UnreadableImageError(
-                f"{name}: not a recognised image; redactor reads {', '.join(READ_FORMATS)}. "
-                "If it is an image in another format, convert it to PNG or JPEG first."
-            ) from e
-        except _DECODE_ERRORS as e:
-            raise UnreadableImageError(f"{name}: the image header is damaged ({e}); export it again.") from e
+            return Image.open(fp, formats=READ_FORMATS)
         finally:
             Image.MAX_IMAGE_PIXELS = saved
-    with im:
-        return _load_image(im, name, _format_name(im), sha256, max_pixels)
+
+
+def sniff_format(path: Path) -> str | None:
+    """The format of the image file at ``path`` from its header alone, or None when it cannot
+    be read as one (load() then says why). Lets a batch name every output before any work."""
+    try:
+        with _open_header(path) as im:
+            return _format_name(im)
+    except (UnidentifiedImageError, *_DECODE_ERRORS):
+        return None
 
 
 def _format_name(im: Image.Image) -> str:

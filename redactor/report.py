@@ -38,7 +38,8 @@ def mask_text(text: str) -> str:
 
 
 def build(*, name: str, status: str, policy: Policy, result: Result | None = None,
-          source: Source | None = None, output: str | None = None, error: str | None = None,
+          source: Source | None = None, output: str | None = None, output_sha256: str | None = None,
+          error: str | None = None,
           clear_text: bool = False, ocr: str = "rapidocr") -> dict[str, Any]:
     """A JSON-ready report. ``status``: "redacted", "dry-run" or "failed". ``ocr``: the text engine;
     what it cannot read (e.g. Chinese, for easyocr) is listed under ``ocr.warnings``."""
@@ -48,6 +49,7 @@ def build(*, name: str, status: str, policy: Policy, result: Result | None = Non
         "status": status,
         "input": {"path": name},
         "output": output,
+        "output_sha256": output_sha256,  # what a resumed batch checks the output file against
         "error": error,
         "tool": {"name": "redactor", "version": __version__},
         "models": versions(),

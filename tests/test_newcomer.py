@@ -1,0 +1,141 @@
+"""What a careful newcomer tried (issue 17): odd folder layouts, colliding names, an OUTDIR that
+is a file, outputs damaged between runs. CLI cases run the real `redactor` command."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from redactor import OutputError, Policy, batch
+
+REDACTOR = str(Path(sys.executable).with_name("redactor"))
+
+
+def run(*args, check=None):
+    proc = subprocess.run([REDACTOR, *map(str, args), "--jobs", "1"], capture_output=True, text=True, timeout=300)
+    if check is not None:
+        assert proc.returncode == check, proc.stderr + proc.stdout
+    return proc
+
+
+def png(path: Path, seed: int = 0, size=(60, 80)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(seed).integers(80, 170, (*size, 3), dtype=np.uint8)).save(path, "PNG")
+    return path
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_an_input_folder_inside_outdir_is_refused_and_no_input_is_overwritten(tmp_path):
+    w2 = tmp_path / "w2"
+    top, nested = png(w2 / "in" / "x.png", 1), png(w2 / "in" / "in" / "x.png", 2)
+    before = {p: sha(p) for p in (top, nested)}
+    proc = run("redact", w2 / "in", "-o", w2, check=2)
+    assert "Traceback" not in proc.stderr
+    assert str(w2 / "in") in proc.stderr and str(w2) in proc.stderr  # names both
+    assert {p: sha(p) for p in (top, nested)} == before
+    assert sorted(p.relative_to(w2) for p in w2.rglob("*") if p.is_file()) == [Path("in/in/x.png"), Path("in/x.png")]
+
+
+def test_plan_refuses_every_overlap_after_resolving_dots_and_symlinks(tmp_path):
+    src = tmp_path / "in"
+    png(src / "sub" / "a.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    # An input file anywhere under OUTDIR (not only directly in it) could be replaced by an output.
+    inside = png(out / "deep" / "b.png")
+    with pytest.raises(OutputError, match="lies in the output folder"):
+        batch.plan([inside], out)
+    with pytest.raises(OutputError, match="contains the input folder"):
+        batch.plan([out / "deep" / ".." / "deep"], out)
+    # OUTDIR reached through a symlink into the input folder.
+    (tmp_path / "link").symlink_to(src / "sub")
+    with pytest.raises(OutputError, match="inside the input folder"):
+        batch.plan([src], tmp_path / "link" / "o")
+    # A symlinked file in an input folder whose target lies in OUTDIR.
+    (src / "sub" / "c.png").symlink_to(inside)
+    with pytest.raises(OutputError, match="lies in the output folder"):
+        batch.plan([src], out)
+
+
+def test_outputs_with_a_changed_format_get_distinct_names_and_resume(tmp_path):
+    src = tmp_path / "in"
+    png(src / "b.png", 1)
+    Image.fromarray(np.full((40, 50, 3), 120, np.uint8)).save(src / "b.gif")
+    png(src / "a.png", 2)
+    (src / "a.jpg").write_bytes(png(tmp_path / "tmp.png", 3).read_bytes())  # PNG bytes under a .jpg name
+    out = tmp_path / "out"
+    proc = run("redact", src, "-o", out, check=0)
+    assert "4 redacted" in proc.stdout
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(["a.png", "a.png.json", "a.jpg.png", "a.jpg.json",
+                            "b.png", "b.png.json", "b.gif.png", "b.gif.json"])
+    for name, source in [("a.png", "a.png"), ("a.jpg.png", "a.jpg"), ("b.png", "b.png"), ("b.gif.png", "b.gif")]:
+        rep = json.loads((out / f"{source}.json").read_text())
+        assert rep["output"] == str(out / name) and rep["input"]["path"] == str(src / source)
+        assert rep["output_sha256"] == sha(out / name)
+    assert np.array_equal(np.asarray(Image.open(out / "a.jpg.png")), np.asarray(Image.open(tmp_path / "tmp.png")))
+    assert "4 skipped" in run("redact", src, "-o", out, check=0).stdout
+
+
+def test_two_inputs_that_would_share_an_output_are_refused_before_any_work(tmp_path):
+    src = tmp_path / "in"
+    png(src / "b.gif.png")
+    Image.fromarray(np.full((40, 50, 3), 120, np.uint8)).save(src / "b.gif")
+    proc = run("redact", src, "-o", tmp_path / "out", check=2)
+    assert "b.gif" in proc.stderr and "b.gif.png" in proc.stderr and "both be written" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", ["file", "under-file"])
+def test_outdir_that_is_a_file_exits_2_in_one_line_before_any_work(tmp_path, where):
+    png(tmp_path / "in" / "a.png")
+    target = tmp_path / "out.txt"
+    target.write_text("keep me")
+    outdir = target if where == "file" else target / "sub"
+    proc = run("redact", tmp_path / "in", "-o", outdir, check=2)
+    assert "Traceback" not in proc.stderr and "a file, not a folder" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert target.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "edited"])
+def test_a_damaged_output_is_redone_on_resume(tmp_path, damage):
+    src = tmp_path / "in"
+    png(src / "a.png", 1)
+    png(src / "b.png", 2)
+    out = tmp_path / "out"
+    run("redact", src, "-o", out, check=0)
+    good = (out / "a.png").read_bytes()
+    if damage == "missing":
+        (out / "a.png").unlink()
+    elif damage == "truncated":
+        (out / "a.png").write_bytes(good[: len(good) // 2])
+    else:  # same size, one byte changed: still decodes, but it is not what was written
+        (out / "a.png").write_bytes(good[:-20] + bytes([good[-20] ^ 1]) + good[-19:])
+    proc = run("redact", src, "-o", out, check=0)
+    assert "1 redacted" in proc.stdout and "1 skipped" in proc.stdout
+    assert (out / "a.png").read_bytes() == good
+
+
+def test_an_upgrade_of_redactor_or_a_model_redoes_earlier_outputs(tmp_path):
+    png(tmp_path / "in" / "a.png")
+    jobs = batch.plan([tmp_path / "in"], tmp_path / "out")
+    opts = batch.Options(policy=Policy.default())
+    assert [o.status for o in batch.run(jobs, opts)] == ["redacted"]
+    assert batch.is_done(jobs[0], opts)
+    report = jobs[0].report
+    original = json.loads(report.read_text())
+    for edit in ({"tool": {"name": "redactor", "version": "0.0.9"}},
+                 {"models": {**original["models"], "ppocr-det": "rapidocr==3.9.0 0123456789ab"}}):
+        report.write_text(json.dumps({**original, **edit}))
+        assert not batch.is_done(jobs[0], opts), edit
+    report.write_text(json.dumps(original))
+    assert batch.is_done(jobs[0], opts)
