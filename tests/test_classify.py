@@ -75,10 +75,21 @@ def test_positive(text, category):
         "2019年6月12日", "茶餐廳 Cafe", "Room 1", "Good luck", "We are water", "Phone shop", "Wong Tai Sin",
         "2019.11.24", "200萬 + 1",
         "Lam Tin station",
+        # imperative slogans around a place whose first word is a surname ("Hong", "Sham", "Lam")
+        "Free Hong Kong", "Save Hong Kong", "Liberate Hong Kong", "Fight for Hong Kong", "FREE HONG KONG",
+        "Protect Sham Shui Po", "Defend Lam Tin",
     ],
 )
 def test_slogans_dates_and_places_are_spared(text):
     assert categories(text) == set(), (text, CLF.classify(text))
+
+
+@pytest.mark.parametrize("slogan", ["Free Hong Kong", "Hong Kong add oil", "Save Hong Kong", "Stand with Hong Kong"])
+def test_a_slogan_stays_readable_on_a_personal_note(slogan):
+    """A note with a birthday lifts weak name candidates; a slogan on it must hold none to lift."""
+    hits = CLF.classify_lines([slogan, "DOB 1985-03-02", "Tel 9123 4567"])
+    assert hits[0] == (), (slogan, hits[0])
+    assert {h.category for h in hits[1]} == {"birthday"}
 
 
 @pytest.mark.parametrize(

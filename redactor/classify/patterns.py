@@ -217,10 +217,9 @@ def name_matches(text: str) -> Iterator[Match]:
         if m and all(ch in ZH_GIVEN_CHARS for ch in m.group(1)[1:]):
             # OCR misread the surname (那小 for 鄧小) but the given name reads like one: weak
             yield "name", m.start(1), m.end(1), 0.35, "zh-name-misread"
-    places = [p.span() for p in _PLACES.finditer(text)]
     for m in _EN_NAME.finditer(text):
-        if any(s <= m.start() < e for s, e in places) or len(set(m.group().lower().split())) == 1:
-            continue  # a place ("Wong Tai Sin"), or one word repeated ("Ho Ho Ho")
+        if _place_or_repeat(m, text):
+            continue
         yield "name", m.start(), m.end(), _en_name_score(m), "en-name"
     if not text.isascii() or text == text.title():
         return
@@ -228,11 +227,19 @@ def name_matches(text: str) -> Iterator[Match]:
     # name found only that way as a pattern match (0.6 at most), never as validated
     titled = text.title()
     for m in _EN_NAME.finditer(titled):
-        if any(s <= m.start() < e for s, e in places) or len(set(m.group().lower().split())) == 1:
+        if _place_or_repeat(m, text):
             continue
         score = _en_name_score(m)
         if score >= 0.5:
             yield "name", m.start(), m.end(), min(score, 0.6), "en-name-recased"
+
+
+def _place_or_repeat(m: re.Match[str], text: str) -> bool:
+    """A name-shaped match that shares a word with a place name ("Wong Tai Sin"; "Free Hong"
+    in "Free Hong Kong", where a slogan's verb reads as a given name before "Hong"), or that is
+    one word repeated ("Ho Ho Ho")."""
+    overlaps_place = any(p.start() < m.end() and m.start() < p.end() for p in _PLACES.finditer(text))
+    return overlaps_place or len(set(m.group().lower().split())) == 1
 
 
 def zh_name_line_score(line: str) -> float:
@@ -281,6 +288,9 @@ def _en_name_score(m: re.Match[str]) -> float:
 # Common English words that precede a surname-shaped word in slogans and signs ("Stand with Hong").
 _COMMON_WORDS = set(
     "the and for with from our your this that stand free hong kong add oil thank thanks love peace hope "
+    # verbs that open slogans ("Save Lam", "Release Chow"): a verb is no given name
+    "save liberate fight protect defend support release reclaim restore pray resist unite join remember "
+    "justice freedom democracy glory "
     "good luck never forget we are water day page room shop cafe restaurant open closed sale "
     # ranks before a surname make a role ("Inspector Sham"), not a given name
     "inspector sergeant constable superintendent officer station senior chief probationary commissioner "
