@@ -176,8 +176,8 @@ def cmd_redact(args: argparse.Namespace) -> int:
         bar.update(1)
 
     t0 = time.perf_counter()
-    outcomes = batch.run(jobs, opts, jobs_n=args.jobs, on_outcome=progress)
-    bar.close()
+    with bar:  # closed (its line ended) before any error or interruption is printed
+        outcomes = batch.run(jobs, opts, jobs_n=args.jobs, on_outcome=progress)
     failed = [o for o in outcomes if o.status == "failed"]
     print(f"redactor: {batch.summary(outcomes, time.perf_counter() - t0)}; outputs and reports in {args.output}")
     if failed:
@@ -198,14 +198,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not args.corpus.is_dir():
         raise RedactorError(f"{args.corpus}: not a folder; give the folder that holds the images and sidecars")
     redactor = Redactor(_load_policy(args.policy), ocr=args.ocr)
-    bar = tqdm(unit="img", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+    # delay: no bar at all when the corpus is refused at once (no sidecars); closed before any error
+    bar = tqdm(unit="img", file=sys.stderr, mininterval=0.5, dynamic_ncols=True, delay=1.0)
 
     def progress(done: int, total: int, path: Path) -> None:
         bar.total = total
         bar.update(1)
 
-    result = evaluate(args.corpus, lambda p: redactor.redact(p).mask, misses_dir=args.misses, progress=progress)
-    bar.close()
+    with bar:
+        result = evaluate(args.corpus, lambda p: redactor.redact(p).mask, misses_dir=args.misses, progress=progress)
     if args.json:
         print(json.dumps({**result.to_json(), "ocr": {"engine": args.ocr, "warnings": list(redactor.warnings)}},
                          ensure_ascii=False))

@@ -179,7 +179,7 @@ def _load_image(im: Image.Image, name: str, fmt: str, sha256: str | None, max_pi
     if frames > 1 and im.format != "MPO":
         raise UnreadableImageError(
             f"{name}: this {fmt} has {frames} frames; redactor redacts single-frame images only — "
-            "split the frames first (e.g. `magick in.gif frame_%03d.png`) and redact each one."
+            f"split the frames first (e.g. `magick in.{fmt.lower()} frame_%03d.png`) and redact each one."
         )
     try:
         im.load()  # the full decode: truncated data raises here
@@ -250,13 +250,19 @@ def _icc_to_srgb(im: Image.Image, icc: bytes) -> Image.Image:
 def _load_array(a: np.ndarray, max_pixels: int) -> Loaded:
     """H x W x 3 RGB, H x W grey or H x W x 4 RGBA, all uint8; always copied."""
     if a.dtype != np.uint8:
+        if a.dtype.kind == "f":
+            hint = "np.clip(a * 255, 0, 255).astype(np.uint8) for floats in 0..1"
+        elif a.dtype == np.uint16:
+            hint = "(a >> 8).astype(np.uint8) for 16-bit pixels in 0..65535"
+        else:
+            hint = "np.clip(a, 0, 255).astype(np.uint8) for integers already in 0..255"
         raise UnreadableImageError(
-            f"<array>: pixel dtype is {a.dtype}, expected uint8 (0..255); "
-            "convert first, e.g. np.clip(a * 255, 0, 255).astype(np.uint8) for floats in 0..1."
-        )
+            f"<array>: pixel dtype is {a.dtype}, expected uint8 (0..255); convert first, e.g. {hint}.")
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
         raise UnreadableImageError(f"<array>: shape {a.shape}, expected H x W, H x W x 3 or H x W x 4.")
     h, w = a.shape[:2]
+    if a.size == 0:
+        raise UnreadableImageError(f"<array>: shape {a.shape} holds no pixels; pass an image at least 1 x 1.")
     _check_size("<array>", w, h, max_pixels)
     alpha: np.ndarray | None = None
     if a.ndim == 2:

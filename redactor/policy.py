@@ -130,21 +130,22 @@ class Policy:
 
         actions_in = data.get("actions", {})
         default_action = actions_in.get("default", "fill")
+        if default_action not in ACTIONS:  # before the categories, which inherit it
+            raise PolicyError(f"{source}: actions.default = {default_action!r}; use one of {', '.join(ACTIONS)}")
         actions: dict[Category, Action] = {}
         for c in CATEGORIES:
             a = actions_in.get(c, "blur" if c == "face" and "face" not in actions_in else default_action)
             if a not in ACTIONS:
                 raise PolicyError(f"{source}: actions.{c} = {a!r}; use one of {', '.join(ACTIONS)}")
             actions[c] = cast(Action, a)
-        if default_action not in ACTIONS:
-            raise PolicyError(f"{source}: actions.default = {default_action!r}; use one of {', '.join(ACTIONS)}")
 
         th = data.get("thresholds", {})
         pad = {"face": 0.3, "text": 0.05, "plate": 0.5, **data.get("padding", {})}
         for key, value in [*(("thresholds." + k, v) for k, v in th.items()),
                            *(("padding." + k, v) for k, v in pad.items())]:
-            if not 0 <= float(value) <= (1 if key.startswith("thresholds") else 2):
-                raise PolicyError(f"{source}: {key} = {value!r} is out of range")
+            top = 1 if key.startswith("thresholds") else 2
+            if not 0 <= float(value) <= top:
+                raise PolicyError(f"{source}: {key} = {value!r} is out of range; use a number from 0 to {top}")
 
         lists = data.get("lists", {})
         for key in ("allow", "deny", "deny_patterns"):

@@ -423,8 +423,9 @@ def test_unreadable_permissions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_multi_frame_refused(fmt: str) -> None:
     frames = [Image.fromarray(np.full((8, 8, 3), v, np.uint8)) for v in (0, 120, 240)]
     data = _save(frames[0], fmt, save_all=True, append_images=frames[1:])
-    with pytest.raises(UnreadableImageError, match="has 3 frames.*split the frames"):
+    with pytest.raises(UnreadableImageError, match="has 3 frames.*split the frames") as err:
         load(data)
+    assert f"magick in.{fmt.lower()} " in str(err.value)  # the example names this format, not GIF
 
 
 def test_mpo_reads_primary_image_as_jpeg() -> None:
@@ -465,10 +466,22 @@ def test_rgb_array_is_copied() -> None:
     np.testing.assert_array_equal(grey.rgb[:, :, 2], rgb[:, :, 0])
 
 
-@pytest.mark.parametrize("bad", [np.zeros((4, 4, 3), np.float32), np.zeros((4, 4, 3), np.uint16)])
-def test_array_wrong_dtype(bad: np.ndarray) -> None:
-    with pytest.raises(UnreadableImageError, match="expected uint8"):
+@pytest.mark.parametrize("bad, hint", [
+    (np.zeros((4, 4, 3), np.float32), "floats in 0..1"),
+    (np.zeros((4, 4, 3), np.uint16), "a >> 8"),  # 16-bit pixels: no hint about floats
+    (np.zeros((4, 4, 3), np.int32), "np.clip(a, 0, 255)"),
+])
+def test_array_wrong_dtype(bad: np.ndarray, hint: str) -> None:
+    with pytest.raises(UnreadableImageError, match="expected uint8") as err:
         load(bad)
+    assert hint in str(err.value)
+
+
+@pytest.mark.parametrize("shape", [(0, 0, 3), (0, 5, 3), (5, 0), (3, 0, 4)])
+def test_empty_array_is_refused_naming_its_shape(shape) -> None:
+    with pytest.raises(UnreadableImageError, match="holds no pixels") as err:
+        load(np.zeros(shape, np.uint8))
+    assert f"shape {shape}" in str(err.value)
 
 
 def test_array_wrong_shape() -> None:

@@ -139,3 +139,30 @@ def test_an_upgrade_of_redactor_or_a_model_redoes_earlier_outputs(tmp_path):
         assert not batch.is_done(jobs[0], opts), edit
     report.write_text(json.dumps(original))
     assert batch.is_done(jobs[0], opts)
+
+
+@pytest.mark.parametrize("size", [(5000, 1), (1, 5000)])
+def test_a_one_pixel_strip_is_redacted(tmp_path, size):
+    """Nothing fits a face or a plate in a 1 px strip: redacted as is, not an OpenCV error."""
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.new("RGB", size, (120, 130, 140)).save(src / "strip.png")
+    proc = run("redact", src, "-o", tmp_path / "out", check=0)
+    assert "1 redacted" in proc.stdout, proc.stderr
+    assert Image.open(tmp_path / "out" / "strip.png").size == size
+
+
+def test_library_redacts_thin_arrays_and_names_the_shape_of_an_empty_one():
+    from redactor import Redactor, RedactorError
+
+    r = Redactor()
+    for shape in [(1, 5000, 3), (5000, 1, 3), (7, 30, 3)]:
+        assert r.redact(np.full(shape, 128, np.uint8)).image.shape == shape
+    with pytest.raises(RedactorError, match=r"shape \(0, 0, 3\)"):
+        r.redact(np.zeros((0, 0, 3), np.uint8))
+
+
+def test_eval_on_a_folder_without_sidecars_prints_its_error_on_a_line_of_its_own(tmp_path):
+    proc = subprocess.run([REDACTOR, "eval", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("redactor: error:") and "sidecar" in proc.stderr, repr(proc.stderr)

@@ -32,6 +32,17 @@ def test_invalid_policy_names_the_key(toml, key):
         Policy.from_toml(toml, source="mine.toml")
 
 
+@pytest.mark.parametrize("toml, says", [
+    ("[actions]\ndefault = 'smudge'", "actions.default = 'smudge'"),  # not a category that inherits it
+    ("[thresholds]\ntext = 1.5", "from 0 to 1"),
+    ("[padding]\ntext = -1", "from 0 to 2"),
+])
+def test_error_says_what_is_wrong_where_it_was_written(toml, says):
+    with pytest.raises(PolicyError) as err:
+        Policy.from_toml(toml, source="mine.toml")
+    assert says in str(err.value), str(err.value)
+
+
 def test_error_names_the_file(tmp_path):
     f = tmp_path / "p.toml"
     f.write_text("protect = [", encoding="utf-8")

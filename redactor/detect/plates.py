@@ -14,6 +14,8 @@ from ..errors import ModelError
 from ..models import model_path
 from ..types import Quad
 
+_MIN_SIZE = (24, 8)  # px (w, h): the cascade's window; plates in photos are larger
+
 
 class CascadePlateDetector:
     """Plate candidates and their crops; the pipeline reads the crops with the text engine
@@ -37,10 +39,14 @@ class CascadePlateDetector:
         pyramid on a 48 MP photo took 13 s; plates stay well above its 24x8 px minimum)."""
         import cv2
 
-        scale = min(1.0, self.max_side / max(rgb.shape[:2]))
-        small = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        h, w = rgb.shape[:2]
+        if w < _MIN_SIZE[0] or h < _MIN_SIZE[1]:
+            return []  # a strip thinner than the smallest plate the cascade looks for holds none
+        scale = min(1.0, self.max_side / max(h, w))
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))  # a 5000x1 strip stays >= 1 px high
+        small = rgb if scale == 1.0 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-        found = self._cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3, minSize=(24, 8))
+        found = self._cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3, minSize=_MIN_SIZE)
         return [Quad.from_box(x / scale, y / scale, (x + w) / scale, (y + h) / scale)
                 for x, y, w, h in (found if len(found) else [])]
 
