@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     e.add_argument("--misses", type=Path, metavar="DIR",
                    help="write a crop of every missed and every wrongly hidden region into DIR")
+    e.add_argument("--perturb", metavar="NAME[:SEVERITY]",
+                   help="measure on the photos as taken in worse conditions: each image and its ground truth go "
+                   "through NAME (perspective, rotation, blur, noise, jpeg, downscale, lowlight, photocopy, or "
+                   "phone: a random mix) at SEVERITY 1-3 (default 2), seeded by the image's name")
     _add_ocr(e)
     e.set_defaults(func=cmd_eval)
 
@@ -197,6 +201,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if not args.corpus.is_dir():
         raise RedactorError(f"{args.corpus}: not a folder; give the folder that holds the images and sidecars")
+    condition = None
+    if args.perturb:
+        from .perturb import describe
+
+        condition = describe(args.perturb)  # a bad NAME or SEVERITY stops here, before the models load
     redactor = Redactor(_load_policy(args.policy), ocr=args.ocr)
     # delay: no bar at all when the corpus is refused at once (no sidecars); closed before any error
     bar = tqdm(unit="img", file=sys.stderr, mininterval=0.5, dynamic_ncols=True, delay=1.0)
@@ -206,13 +215,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         bar.update(1)
 
     with bar:
-        result = evaluate(args.corpus, lambda p: redactor.redact(p).mask, misses_dir=args.misses, progress=progress)
+        result = evaluate(args.corpus, lambda p: redactor.redact(p).mask, misses_dir=args.misses, progress=progress,
+                          perturb=args.perturb)
     if args.json:
-        print(json.dumps({**result.to_json(), "ocr": {"engine": args.ocr, "warnings": list(redactor.warnings)}},
-                         ensure_ascii=False))
+        print(json.dumps({**result.to_json(), "perturb": condition,
+                          "ocr": {"engine": args.ocr, "warnings": list(redactor.warnings)}}, ensure_ascii=False))
     else:
         print(result.format_text())
         print(f"ocr engine: {args.ocr}" + "".join(f"\nwarning: {w}" for w in redactor.warnings))
+        if condition:
+            print(f"condition: {condition}")
     return EXIT_OK
 
 

@@ -33,9 +33,10 @@ from __future__ import annotations
 import json
 import math
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -246,10 +247,12 @@ class _Wrong:
 
 def evaluate(
     corpus_dir: Path,
-    redact: Callable[[Path], np.ndarray],
+    redact: Callable[[Path | np.ndarray], np.ndarray],
     *,
     misses_dir: Path | None = None,
     progress: Callable[[int, int, Path], None] | None = None,
+    perturb: str | None = None,
+    images: list[Path] | None = None,
 ) -> Evaluation:
     """Run ``redact`` on every image under ``corpus_dir`` that has a sidecar and score its masks.
 
@@ -258,8 +261,13 @@ def evaluate(
     ``misses_dir``, every missed must-hide and every wrongly hidden must-spare region is saved as
     a crop (see ``_save_crops``) and listed in ``misses_dir/index.tsv``. ``progress(done, total,
     path)`` is called after each image.
+
+    ``perturb`` (``NAME[:SEVERITY]``, see perturb.py): each image is decoded, put through that
+    condition with its ground truth (regions through the same geometry; the seed is the image's
+    name, so a run repeats exactly), and ``redact`` gets the pixels. A region the condition
+    shrinks below one pixel counts neither way. ``images``: a subset of the corpus's images.
     """
-    images = find_images(corpus_dir)
+    images = find_images(corpus_dir) if images is None else images
     if not images:
         raise RedactorError(f"{corpus_dir}: no images with a ground-truth sidecar (X.jpg + X.jpg.json) here")
     tally: dict[str, list[int]] = {}
@@ -272,21 +280,24 @@ def evaluate(
         misses_dir.mkdir(parents=True, exist_ok=True)
     for done, image in enumerate(images, 1):
         truth = load_truth(image.with_name(image.name + ".json"))
+        name = image.relative_to(corpus_dir).as_posix()
+        rgb = None
+        if perturb is not None:
+            rgb, truth = _perturbed(image, name, truth, perturb)
         t = time.perf_counter()
-        mask = np.asarray(redact(image), dtype=bool)
+        mask = np.asarray(redact(image if rgb is None else rgb), dtype=bool)
         seconds += time.perf_counter() - t
         if mask.shape != (truth.height, truth.width):
             raise RedactorError(
                 f"{image}: the mask is {'x'.join(map(str, mask.shape[::-1]))} (WxH) but the sidecar says "
                 f"{truth.width}x{truth.height}; the image is rotated or resized relative to its ground truth")
-        wrong = _score(image, mask, truth, tally)
+        wrong = _score(image, mask, truth, tally, strict=perturb is None)
         if not any(r.must == "hide" for r in truth.regions):
             empty_areas.append(float(mask.mean()))
-        name = image.relative_to(corpus_dir).as_posix()
         if wrong:
             per_image.append((name, len(wrong), _why(wrong)))
             if misses_dir is not None:
-                index_rows += _save_crops(image, name, mask, wrong, misses_dir, used_names)
+                index_rows += _save_crops(image if rgb is None else rgb, name, mask, wrong, misses_dir, used_names)
         if progress is not None:
             progress(done, len(images), image)
     if misses_dir is not None:
@@ -295,13 +306,31 @@ def evaluate(
     return _summarise(len(images), tally, empty_areas, seconds, per_image)
 
 
-def _score(image: Path, mask: np.ndarray, truth: Truth, tally: dict[str, list[int]]) -> list[_Wrong]:
-    """Add each counted region to ``tally`` (key -> [ok, total]); return the ones that went wrong."""
+def _perturbed(image: Path, name: str, truth: Truth, spec: str) -> tuple[np.ndarray, Truth]:
+    """The decoded image and its truth under condition ``spec``, seeded by the image's name."""
+    from . import perturb
+    from .io import load
+
+    rgb = load(image).rgb
+    if rgb.shape[:2] != (truth.height, truth.width):
+        raise RedactorError(f"{image}: decoded as {rgb.shape[1]}x{rgb.shape[0]}, but the sidecar says "
+                            f"{truth.width}x{truth.height}")
+    rgb, polygons = perturb.apply(spec, rgb, [r.polygon for r in truth.regions], seed=zlib.crc32(name.encode()))
+    regions = tuple(replace(r, polygon=p) for r, p in zip(truth.regions, polygons, strict=True))
+    return rgb, Truth(rgb.shape[1], rgb.shape[0], regions)
+
+
+def _score(image: Path, mask: np.ndarray, truth: Truth, tally: dict[str, list[int]],
+           strict: bool = True) -> list[_Wrong]:
+    """Add each counted region to ``tally`` (key -> [ok, total]); return the ones that went wrong.
+    Not ``strict``: a region covering no pixel (shrunk by a perturbation) is skipped, not an error."""
     wrong = []
     for region in truth.regions:
         if region.must == "optional":
             continue
         cov, area = coverage(mask, region.polygon)
+        if not area and not strict:
+            continue
         if not area:
             raise RedactorError(f"{image}: regions[{region.index}] covers no pixel of the "
                                 f"{truth.width}x{truth.height} image; fix its bbox/polygon in the sidecar")
@@ -347,7 +376,7 @@ def _summarise(n: int, tally: dict[str, list[int]], empty: list[float], seconds:
     )
 
 
-def _save_crops(image: Path, name: str, mask: np.ndarray, wrong: list[_Wrong], out: Path,
+def _save_crops(image: Path | np.ndarray, name: str, mask: np.ndarray, wrong: list[_Wrong], out: Path,
                 used: set[str]) -> list[str]:
     """One PNG per wrong region: the original pixels around it, replaced pixels tinted half red,
     the region outlined in green; small crops are enlarged (nearest neighbour) to be readable.
@@ -360,7 +389,7 @@ def _save_crops(image: Path, name: str, mask: np.ndarray, wrong: list[_Wrong], o
 
     from .io import load  # the same decoder and EXIF orientation as the pipeline
 
-    rgb = load(image).rgb
+    rgb = image if isinstance(image, np.ndarray) else load(image).rgb
     if rgb.shape[:2] != mask.shape:
         raise RedactorError(f"{image}: decoded as {rgb.shape[1]}x{rgb.shape[0]}, but the mask is "
                             f"{mask.shape[1]}x{mask.shape[0]}")
