@@ -6,8 +6,10 @@
 
 __version__ = "0.1.0"
 
+from .decisions import Decisions, Region  # noqa: E402
 from .errors import (  # noqa: E402
     AnalysisError,
+    DecisionsError,
     GalleryError,
     ImageError,
     ImageTooLargeError,
@@ -24,6 +26,8 @@ from .types import FaceDecision, Finding, Quad, Result  # noqa: E402
 
 __all__ = [
     "AnalysisError",
+    "Decisions",
+    "DecisionsError",
     "FaceDecision",
     "Failure",
     "Finding",
@@ -38,6 +42,7 @@ __all__ = [
     "Redactor",
     "RedactorError",
     "RedactorWarning",
+    "Region",
     "Result",
     "UnreadableImageError",
     "__version__",

@@ -8,6 +8,7 @@
     │   └── ImageTooLargeError    more pixels than the limit (decompression-bomb guard)
     ├── AnalysisError             a detector failed on an image: the image must not be written
     ├── GalleryError              a face gallery file is invalid, or a portrait to add has no face or several
+    ├── DecisionsError            a decisions file is invalid, or belongs to another image than the one given
     └── OutputError               an output path is unsafe (would escape OUTDIR or overwrite an input)
 
 Messages name the file, what was wrong, and what to do about it.
@@ -48,6 +49,10 @@ class AnalysisError(RedactorError):
 
 class GalleryError(RedactorError):
     """A face gallery file is unreadable or invalid, or an image given to ``gallery add`` cannot be used."""
+
+
+class DecisionsError(RedactorError):
+    """A decisions file is invalid, or its input sha256 does not match the image it is applied to."""
 
 
 class OutputError(RedactorError):

@@ -19,7 +19,7 @@ import io
 import os
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,8 @@ def load(
     except _DECODE_ERRORS as e:
         raise UnreadableImageError(f"{name}: the image header is damaged ({e}); export it again.") from e
     with im:
-        return _load_image(im, name, _format_name(im), sha256, max_pixels)
+        loaded = _load_image(im, name, _format_name(im), sha256, max_pixels)
+    return Loaded(loaded.rgb, loaded.alpha, replace(loaded.source, size=len(data)))
 
 
 def _open_header(fp: Any) -> Image.Image:

@@ -12,7 +12,7 @@ import re
 import time
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,16 @@ import numpy as np
 
 from . import identity, io, render
 from .classify import TextClassifier
+from .decisions import Decisions, Kind, Region
+from .decisions import now as decisions_now
 from .detect import FACE_DETECTORS, TEXT_ENGINE_WARNINGS, TEXT_ENGINES
 from .detect.plates import CascadePlateDetector
 from .detect.text import TextOptions
 from .errors import AnalysisError, ImageError, RedactorError, RedactorWarning
 from .layout import group_lines, is_plate_row, merge_rows
 from .policy import Policy
-from .types import TEXT_CATEGORIES, Detection, FaceDecision, Finding, Hit, Quad, Result
+from .report import mask_text
+from .types import TEXT_CATEGORIES, Detection, FaceDecision, Hit, Quad, Result
 
 ImageInput = Any  # str | os.PathLike | bytes | PIL.Image.Image | np.ndarray
 
@@ -101,7 +104,35 @@ class Redactor:
         """Redact many images, yielding a Result or a Failure for each, in input order.
 
         Recognition runs once per chunk of ``chunk`` images, over all their text lines.
+        Redacting is analysing then rendering the unedited decisions: the one code path that
+        ``analyse`` + ``render`` also take, so both give the same pixels by construction.
         """
+        for a in self._analyse_many(images, names, chunk):
+            yield a if isinstance(a, Failure) else _render(a.loaded, a.decisions, a.timings)
+
+    def analyse(self, image: ImageInput, *, name: str | None = None) -> Decisions:
+        """Every region of one image, hidden or kept, as editable :class:`Decisions` (no pixels changed)."""
+        (out,) = self.analyse_many([image], names=[name] if name else None)
+        if isinstance(out, Failure):
+            raise out.error
+        return out
+
+    def analyse_many(self, images: Iterable[ImageInput], *, names: Iterable[str] | None = None,
+                     chunk: int = 4) -> Iterator[Decisions | Failure]:
+        """``analyse`` for many images, batched like ``redact_many``."""
+        for a in self._analyse_many(images, names, chunk):
+            yield a if isinstance(a, Failure) else a.decisions
+
+    def render(self, image: ImageInput, decisions: Decisions, *, name: str | None = None) -> Result:
+        """Hide exactly the regions ``decisions`` marks hidden; no detector runs.
+
+        Raises DecisionsError when ``image`` is not the image the decisions were made for
+        (sha256 or size differ), ImageError when it cannot be read.
+        """
+        return render_decisions(image, decisions, name=name, max_pixels=self.max_pixels)
+
+    def _analyse_many(self, images: Iterable[ImageInput], names: Iterable[str] | None,
+                      chunk: int) -> Iterator[_Analysed | Failure]:
         name_iter = iter(names) if names is not None else None
         batch: list[tuple[str, ImageInput]] = []
         for image in images:
@@ -114,7 +145,7 @@ class Redactor:
 
     # -- stages -----------------------------------------------------------------------------
 
-    def _run_chunk(self, batch: list[tuple[str, ImageInput]]) -> list[Result | Failure]:
+    def _run_chunk(self, batch: list[tuple[str, ImageInput]]) -> list[_Analysed | Failure]:
         slots: list[_Work | Failure] = [self._load_and_detect(name, image) for name, image in batch]
         work = [w for w in slots if isinstance(w, _Work)]
         try:
@@ -127,7 +158,7 @@ class Redactor:
                     readings.update(self._read_all([w]))
                 except RedactorError as e:
                     slots[slots.index(w)] = Failure(w.name, _named(e, w.name))
-        out: list[Result | Failure] = []
+        out: list[_Analysed | Failure] = []
         for slot in slots:
             if isinstance(slot, Failure):
                 out.append(slot)
@@ -215,7 +246,8 @@ class Redactor:
                 out[i] = (joined, min(s0, s1))
         return out
 
-    def _finish(self, w: _Work, readings: list[tuple[str, float]]) -> Result:
+    def _finish(self, w: _Work, readings: list[tuple[str, float]]) -> _Analysed:
+        """Every region, hidden or kept, in render order: faces, plates, text lines."""
         t = time.perf_counter()
         policy = self.policy
         n = len(w.quads)
@@ -223,37 +255,40 @@ class Redactor:
             Detection(kind="text", quad=q, score=s, detector=self.ocr, text=txt)
             for (q, _), (txt, s) in zip(w.quads, readings[:n], strict=True) if txt.strip()
         ])
-        plates = [
-            Detection(kind="plate", quad=q, score=s, detector=CascadePlateDetector.name, text=txt)
-            for q, (txt, s) in zip(w.plate_quads, readings[n:], strict=True) if self._is_plate(txt, seen=True)
-        ]
-        findings: list[Finding] = []
-        decisions = identity.decide(w.faces, w.encodings, policy, name=w.name)
-        for face, decision in zip(w.faces, decisions, strict=True):
-            if decision.hidden:
-                findings.append(_finding("face", face, face.score, _face_rule(decision), policy,
-                                         pad=policy.padding["face"]))
-        for plate in plates:
-            findings.append(_finding("plate", plate, plate.score, "plate-pattern", policy, pad=policy.padding["plate"]))
-        for line, hits in zip(lines, self._classify(lines), strict=True):
+        regions: list[Region] = []
+        faces = identity.decide(w.faces, w.encodings, policy, name=w.name)
+        for i, (face, decision) in enumerate(zip(w.faces, faces, strict=True), 1):
+            regions.append(replace(
+                _region(f"face-{i}", "face", "face", face, face.score, _face_rule(decision), policy,
+                        pad=policy.padding["face"], hidden=decision.hidden),
+                rule=decision.rule, gallery=decision.gallery, person=decision.name, distance=decision.distance,
+                detected=face.quad,
+            ))
+        for i, (q, (txt, s)) in enumerate(zip(w.plate_quads, readings[n:], strict=True), 1):
+            plate = Detection(kind="plate", quad=q, score=s, detector=CascadePlateDetector.name, text=txt)
+            # A candidate the OCR did not read as a plate is kept, listed for the editor.
+            seen = self._is_plate(txt, seen=True)
+            regions.append(_region(f"plate-{i}", "plate", "plate", plate, s, "plate-pattern" if seen else "", policy,
+                                   pad=policy.padding["plate"], hidden=seen))
+        for i, (line, hits) in enumerate(zip(lines, self._classify(lines), strict=True), 1):
             best = max((h for h in hits if h.score >= policy.text_threshold), key=lambda h: h.score, default=None)
-            if best is not None:
-                # A line that is nothing but a plate is a plate on a car: cover its border too.
-                pad = policy.padding["plate" if best.recognizer in _WHOLE_PLATE else "text"]
-                findings.append(_finding(best.category, line, best.score, best.recognizer, policy, pad=pad))
+            # A kept line carries its likeliest category (for an editor who hides it), else "custom".
+            shown = best or max(hits, key=lambda h: h.score, default=None)
+            # A line that is nothing but a plate is a plate on a car: cover its border too.
+            pad = policy.padding["plate" if shown is not None and shown.recognizer in _WHOLE_PLATE else "text"]
+            regions.append(_region(
+                f"text-{i}", "text", shown.category if shown else "custom", line,
+                best.score if best else line.score, best.recognizer if best else "", policy, pad=pad,
+                hidden=best is not None,
+            ))
         w.timings["classify"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        rgb = w.loaded.rgb
-        h, wd = rgb.shape[:2]
-        regions = [(f.quad.clipped(wd, h), f.action) for f in findings]
-        image, mask = render.apply(rgb, regions, fill_color=policy.fill_color)
-        w.timings["render"] = time.perf_counter() - t
-        return Result(
-            name=w.name, image=image, mask=mask, findings=tuple(findings),
-            detections=tuple(w.faces + lines + plates), timings=w.timings,
-            alpha=w.loaded.alpha, source=w.loaded.source, faces=tuple(decisions),
+        src = w.loaded.source
+        decisions = Decisions(
+            name=w.name, sha256=src.sha256, size=src.size, format=src.format, width=src.width, height=src.height,
+            fill_color=policy.fill_color, regions=tuple(regions), policy_source=policy.source,
+            policy_fingerprint=policy.fingerprint(), ocr=self.ocr, analysed=decisions_now(),
         )
+        return _Analysed(w.loaded, decisions, w.timings)
 
     def _classify(self, lines: list[Detection]) -> list[tuple[Hit, ...]]:
         """Classify each line with the other lines of its note as context."""
@@ -277,12 +312,48 @@ _WHOLE_PLATE = {"hk-plate", "generic-plate"}
 _PLATE_SHAPE = re.compile(r"^\s*(?=(?:[^0-9]*[0-9]))(?:[A-Z0-9][\s·:.-]?){5,8}\s*$")
 
 
-def _finding(category: Any, det: Detection, score: float, recognizer: str, policy: Policy, *, pad: float) -> Finding:
+def _region(rid: str, kind: Kind, category: Any, det: Detection, score: float, recognizer: str, policy: Policy, *,
+            pad: float, hidden: bool) -> Region:
     x0, y0, x1, y1 = det.quad.bbox()
     size = max(x1 - x0, y1 - y0) if category == "face" else det.quad.height
-    return Finding(
-        category=category, quad=det.quad.padded(pad * size), score=round(score, 4),
-        action=policy.actions[category], detector=det.detector, recognizer=recognizer, text=det.text,
+    return Region(
+        id=rid, kind=kind, category=category, quad=det.quad.padded(pad * size), hidden=hidden,
+        action=policy.actions[category], score=round(score, 4), detector=det.detector, recognizer=recognizer,
+        text=det.text, text_masked=mask_text(det.text) if det.text else "",
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Analysed:
+    """An analysed image: its pixels and its decisions, before rendering."""
+
+    loaded: io.Loaded
+    decisions: Decisions
+    timings: dict[str, float]
+
+
+def render_decisions(image: ImageInput, decisions: Decisions, *, name: str | None = None,
+                     max_pixels: int = 120_000_000) -> Result:
+    """Load ``image``, check it is the one ``decisions`` was made for, and render (no detection)."""
+    t = time.perf_counter()
+    loaded = io.load(image, max_pixels=max_pixels)
+    decisions.check_input(loaded.source)
+    timings = {"decode": time.perf_counter() - t}
+    return _render(loaded, replace(decisions, name=name or decisions.name), timings)
+
+
+def _render(loaded: io.Loaded, decisions: Decisions, timings: dict[str, float]) -> Result:
+    """The one place pixels are replaced: the hidden regions, in order, clipped to the image."""
+    t = time.perf_counter()
+    rgb = loaded.rgb
+    h, wd = rgb.shape[:2]
+    regions = [(r.quad.clipped(wd, h), r.action) for r in decisions.regions if r.hidden]
+    image, mask = render.apply(rgb, regions, fill_color=decisions.fill_color)
+    timings["render"] = time.perf_counter() - t
+    return Result(
+        name=decisions.name, image=image, mask=mask, findings=decisions.findings(),
+        detections=decisions.detections(), timings=timings, alpha=loaded.alpha, source=loaded.source,
+        faces=decisions.face_decisions(),
     )
 
 

@@ -176,3 +176,4 @@ class Source:
     icc_profile: bytes | None
     sha256: str | None  # of the input file bytes; None for arrays and PIL images
     orientation: int  # EXIF orientation tag of the input (1 if none)
+    size: int | None = None  # input file size in bytes; None for arrays and PIL images
