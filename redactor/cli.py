@@ -86,6 +86,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ocr(e)
     e.set_defaults(func=cmd_eval)
 
+    a = sub.add_parser("analyse", help="find what to hide and write editable decisions, no images",
+                       description="Analyse images and folders (recursive) and write NAME.decisions.json per image "
+                       "into DIR (names mirrored as in redact): every region found, hidden or kept, editable. "
+                       "`redactor render` turns them into redacted images with no detection.")
+    a.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
+    a.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="folder for the decisions files")
+    a.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+    a.add_argument("--report-text", action="store_true",
+                   help="write text in clear in the decisions (it is personal data; default: masked)")
+    a.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
+                   help="refuse images with more pixels than this (default: %(default)s)")
+    _add_ocr(a)
+    a.set_defaults(func=cmd_analyse)
+
+    r = sub.add_parser("render", help="write redacted images from decisions files, no detection",
+                       description="Render each INPUT exactly as its NAME.decisions.json in --decisions DIR says "
+                       "(the layout `redactor analyse` writes), into OUTDIR with a report per image. No detector "
+                       "runs. A decisions file made for other content (sha256) is refused and nothing is written.")
+    r.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
+    r.add_argument("--decisions", required=True, type=Path, metavar="DIR", help="folder of decisions files")
+    r.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR", help="output folder")
+    r.add_argument("--report-text", action="store_true",
+                   help="write hidden text in clear in the reports (needs decisions written with --report-text)")
+    r.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
+                   help="refuse images with more pixels than this (default: %(default)s)")
+    r.set_defaults(func=cmd_render)
+
     m = sub.add_parser("models", help="list the models and verify their sha256",
                        description="List every model from models/manifest.toml and verify each file.")
     m.set_defaults(func=cmd_models)
@@ -189,6 +216,61 @@ def cmd_redact(args: argparse.Namespace) -> int:
               "and their .json reports", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _files_command(outcomes_of, total: int, done_word: str, where: Path) -> int:
+    """Run a files command with a progress bar; print failures, a summary, and return the exit code."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="img", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+
+    def progress(outcome) -> None:
+        if outcome.status == "failed":
+            bar.write(f"redactor: FAILED {outcome.message}", file=sys.stderr)
+        bar.update(1)
+
+    t0 = time.perf_counter()
+    outcomes = outcomes_of(progress)
+    bar.close()
+    failed = sum(o.status == "failed" for o in outcomes)
+    print(f"redactor: {len(outcomes) - failed} {done_word}, {failed} failed in {time.perf_counter() - t0:.1f} s; "
+          f"written to {where}")
+    if failed:
+        print(f"redactor: {failed} image(s) failed and nothing was written for them; see the messages above",
+              file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _planned(inputs: list[Path], outdir: Path):
+    from . import batch, io
+
+    jobs = batch.plan(inputs, outdir)
+    if not jobs:
+        raise RedactorError(f"no images found in {', '.join(map(str, inputs))} "
+                            f"(looked for {', '.join(sorted(io.INPUT_SUFFIXES))})")
+    return jobs
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    from .pipeline import Redactor
+    from .workflow import analyse_files
+
+    jobs = _planned(args.inputs, args.output)
+    redactor = Redactor(_load_policy(args.policy), ocr=args.ocr, max_pixels=args.max_pixels)
+    return _files_command(lambda progress: analyse_files(jobs, redactor, clear_text=args.report_text,
+                                                         on_outcome=progress),
+                          len(jobs), "analysed", args.output)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .workflow import decisions_path, render_files
+
+    jobs = _planned(args.inputs, args.output)
+    files = [decisions_path(j) for j in _planned(args.inputs, args.decisions)]
+    return _files_command(lambda progress: render_files(jobs, files, clear_text=args.report_text,
+                                                        max_pixels=args.max_pixels, on_outcome=progress),
+                          len(jobs), "rendered", args.output)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

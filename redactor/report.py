@@ -37,12 +37,17 @@ def mask_text(text: str) -> str:
     return "".join(ch if (i in keep or not ch.isalnum()) else "*" for i, ch in enumerate(text))
 
 
-def build(*, name: str, status: str, policy: Policy, result: Result | None = None,
+def build(*, name: str, status: str, policy: Policy | None, result: Result | None = None,
           source: Source | None = None, output: str | None = None, output_sha256: str | None = None,
-          error: str | None = None,
-          clear_text: bool = False, ocr: str = "rapidocr") -> dict[str, Any]:
+          error: str | None = None, clear_text: bool = False, ocr: str = "rapidocr",
+          policy_info: dict[str, Any] | None = None) -> dict[str, Any]:
     """A JSON-ready report. ``status``: "redacted", "dry-run" or "failed". ``ocr``: the text engine;
-    what it cannot read (e.g. Chinese, for easyocr) is listed under ``ocr.warnings``."""
+    what it cannot read (e.g. Chinese, for easyocr) is listed under ``ocr.warnings``.
+    ``policy_info`` replaces the ``policy`` section when the output was rendered from a
+    decisions file (the policy that analysed it is recorded there, not loaded again)."""
+    if policy_info is None:
+        assert policy is not None, "a report needs the policy or policy_info"
+        policy_info = {"source": policy.source, "fingerprint": policy.fingerprint(), "faces_mode": policy.faces.mode}
     src = source or (result.source if result else None)
     report: dict[str, Any] = {
         "schema": SCHEMA,
@@ -53,7 +58,7 @@ def build(*, name: str, status: str, policy: Policy, result: Result | None = Non
         "error": error,
         "tool": {"name": "redactor", "version": __version__},
         "models": versions(),
-        "policy": {"source": policy.source, "fingerprint": policy.fingerprint(), "faces_mode": policy.faces.mode},
+        "policy": policy_info,
         "ocr": {"engine": ocr, "warnings": [TEXT_ENGINE_WARNINGS[ocr]] if ocr in TEXT_ENGINE_WARNINGS else []},
     }
     if src is not None:
