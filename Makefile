@@ -12,19 +12,20 @@ EASYOCR := $(VENV)/.installed-easyocr
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip==26.3"
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev,identity]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev,identity,web]'
 	$(PY) -m pip install -q -c requirements.lock --no-deps "face_recognition==1.3.0"
 	touch $(STAMP)
 
 # The optional EasyOCR engine (redactor[easyocr]: torch, ≈5.5 GB with its CUDA libraries; ≈70 s from
 # the machine's wheel store). The tests need it; `make demo` stays on the light default install.
 $(EASYOCR): $(STAMP)
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev,easyocr]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev,easyocr,web]'
 	touch $(EASYOCR)
 
-# Debian tools the tests use (exiftool reads metadata back). Installed only when missing.
+# Debian tools the tests use (exiftool reads metadata back; chromium runs the review page's browser
+# tests, since Playwright's own browser download is not reachable). Installed only when missing.
 system:
-	@command -v exiftool >/dev/null || bash scripts/install-system.sh
+	@(command -v exiftool && command -v chromium) >/dev/null || bash scripts/install-system.sh
 
 demo: $(STAMP)
 	$(VENV)/bin/redactor redact samples -o out

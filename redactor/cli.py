@@ -113,6 +113,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refuse images with more pixels than this (default: %(default)s)")
     r.set_defaults(func=cmd_render)
 
+    v = sub.add_parser("review", help="review, correct and approve redactions in a local web page",
+                       description="Analyse the images in the background and serve a review page on this "
+                       "machine: hide or keep each region, draw boxes, preview, approve. Approving writes the "
+                       "output, its report and its decisions into OUTDIR. Every change is saved at once under "
+                       "OUTDIR/.redactor-review/; run the same command again to resume. Prints the URL to open.")
+    v.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
+    v.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR", help="output folder")
+    v.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+    v.add_argument("--report-text", action="store_true",
+                   help="write hidden text in clear in reports and decisions (default: masked)")
+    _add_server(v, port=8766)
+    _add_ocr(v)
+    v.set_defaults(func=cmd_review)
+
+    s = sub.add_parser("serve", help="HTTP API: POST /api/redact, /api/analyse, /api/render",
+                       description="Serve the HTTP API for newsroom tooling. Prints http://HOST:PORT/?token=TOKEN "
+                       "once; clients send Authorization: Bearer TOKEN. The token is random unless REDACTOR_TOKEN "
+                       "is set. Requests beyond --queue get 503 with Retry-After; uploads over --max-upload-mb, 413.")
+    s.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+    s.add_argument("--queue", type=int, default=4, metavar="N",
+                   help="requests waiting or running at once; more get 503 (default: %(default)s)")
+    s.add_argument("--max-upload-mb", type=float, default=64, metavar="MB",
+                   help="largest upload accepted (default: %(default)s)")
+    s.add_argument("--report-text", action="store_true", help="decisions from /api/analyse in clear text")
+    _add_server(s, port=8765)
+    _add_ocr(s)
+    s.set_defaults(func=cmd_serve)
+
     m = sub.add_parser("models", help="list the models and verify their sha256",
                        description="List every model from models/manifest.toml and verify each file.")
     m.set_defaults(func=cmd_models)
@@ -144,6 +172,16 @@ def _add_ocr(p: argparse.ArgumentParser) -> None:
                    help="OCR engine (default: %(default)s, Traditional Chinese and English). easyocr needs "
                    "pip install 'redactor[easyocr]', reads English only (no Chinese names or addresses) "
                    "and is several times slower on a CPU; it uses a GPU when torch sees one")
+
+
+def _add_server(p: argparse.ArgumentParser, *, port: int) -> None:
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: %(default)s, this machine only; another host prints a warning)")
+    p.add_argument("--port", type=int, default=port, help="port (default: %(default)s; 0 picks a free one)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also accept requests whose Host header is NAME (e.g. behind a proxy); repeatable")
+    p.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
+                   help="refuse images with more pixels than this (default: %(default)s)")
 
 
 def _prepare_ocr(ocr: str) -> None:
@@ -271,6 +309,57 @@ def cmd_render(args: argparse.Namespace) -> int:
     return _files_command(lambda progress: render_files(jobs, files, clear_text=args.report_text,
                                                         max_pixels=args.max_pixels, on_outcome=progress),
                           len(jobs), "rendered", args.output)
+
+
+def _start(args: argparse.Namespace, build) -> int:
+    """Check the [web] extra, bind (errors before any model loads), then build the app and serve."""
+    from .web import server
+
+    server.check_installed()
+    tok = server.token()
+    sock = server.bind(args.host, args.port)
+    hosts = frozenset(args.allow_host) | ({args.host} if args.host not in ("0.0.0.0", "::") else frozenset())
+    app = build(tok, hosts)
+    server.run(app, sock, args.host, tok)
+    return EXIT_OK
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from .pipeline import Redactor
+
+    jobs = _planned(args.inputs, args.output)
+    policy = _load_policy(args.policy)
+
+    def build(tok: str, hosts: frozenset[str]):
+        from .web.app import create_app
+        from .web.service import ReviewSession, Service
+
+        service = Service(Redactor(policy, ocr=args.ocr, max_pixels=args.max_pixels))
+        session = ReviewSession(jobs, args.output, service, clear_text=args.report_text)
+        session.start()
+        print(f"redactor: reviewing {len(jobs)} image(s); approved ones are written to {args.output}",
+              file=sys.stderr)
+        return create_app(service, session=session, token=tok, allowed_hosts=hosts, clear_text=args.report_text)
+
+    return _start(args, build)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .pipeline import Redactor
+
+    if args.queue < 1 or args.max_upload_mb <= 0:
+        raise RedactorError("--queue and --max-upload-mb must be positive")
+    policy = _load_policy(args.policy)
+
+    def build(tok: str, hosts: frozenset[str]):
+        from .web.app import create_app
+        from .web.service import Service
+
+        service = Service(Redactor(policy, ocr=args.ocr, max_pixels=args.max_pixels), queue=args.queue)
+        return create_app(service, token=tok, allowed_hosts=hosts, max_upload=int(args.max_upload_mb * 2**20),
+                          clear_text=args.report_text)
+
+    return _start(args, build)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

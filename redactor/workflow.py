@@ -46,11 +46,15 @@ def analyse_files(jobs: list[Job], redactor: Redactor, *, clear_text: bool = Fal
     return outcomes
 
 
-def write_rendered(job: Job, result: Result, decisions: Decisions, *, clear_text: bool = False) -> Path:
-    """Write the output image, then its report (the completion marker), both atomically."""
+def write_rendered(job: Job, result: Result, decisions: Decisions, *, clear_text: bool = False,
+                   decisions_to: Path | None = None) -> Path:
+    """Write the output image, the decisions (when ``decisions_to`` is given), then the report
+    (the completion marker), each atomically."""
     assert result.source is not None
     out = job.out.with_suffix(_suffix(job.out, result.source.format))
     io.write_atomic(out, io.encode(result.image, result.alpha, result.source))
+    if decisions_to is not None:
+        io.write_atomic(decisions_to, decisions.dumps(clear_text=clear_text))
     rep = report.build(name=str(job.src), status="redacted", policy=None, result=result, output=str(out),
                        clear_text=clear_text, ocr=decisions.ocr, policy_info=policy_info(decisions))
     io.write_atomic(job.report, report.dumps(rep))
