@@ -1,0 +1,64 @@
+"""Shared fakes for the web tests: detectors that find fixed regions on a drawn "wall"."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from redactor import Policy, Redactor
+from redactor.detect import FACE_DETECTORS, TEXT_ENGINES
+from redactor.types import Detection, Quad
+
+# The drawn wall (320 x 240): a phone note, a slogan, a name the fake OCR misses, and a face.
+PHONE = Quad.from_box(20, 20, 150, 44)
+SLOGAN = Quad.from_box(20, 150, 200, 176)
+MISSED_NAME = (200, 60, 300, 90)  # x0, y0, x1, y1: drawn text that no fake detector reports
+FACE = Quad.from_box(240, 150, 290, 210)
+#: A policy whose over-broad deny list hides the slogan: the editor must keep it.
+POLICY = "[lists]\ndeny = ['Stand with']\n"
+
+
+class FakeText:
+    def __init__(self, options=None):
+        self.lines = [(PHONE, "電話 9123 4567"), (SLOGAN, "Stand with Hong Kong")]
+
+    def detect(self, rgb):
+        return [(q, 0.9) for q, _ in self.lines]
+
+    def crop(self, rgb, quad):
+        return np.zeros((8, 8, 3), np.uint8)
+
+    def read(self, crops):
+        texts = [t for _, t in self.lines]
+        return [(texts[i % len(texts)], 0.95) for i in range(len(crops))]
+
+
+class FakeFaces:
+    def __call__(self, rgb):
+        return [Detection(kind="face", quad=FACE, score=0.9, detector="fake")]
+
+
+@pytest.fixture
+def fake_engines(monkeypatch):
+    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(**kw))
+    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: FakeFaces())
+
+
+def fake_redactor() -> Redactor:
+    return Redactor(Policy.from_toml(POLICY), ocr="fake", faces="fake")
+
+
+def draw_wall(path, seed=0):
+    """A PNG (lossless, so kept pixels can be compared exactly) with coloured notes and text."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(150, 200, (240, 320, 3), dtype=np.uint8)
+    im = Image.fromarray(base)
+    d = ImageDraw.Draw(im)
+    d.rectangle((15, 15, 155, 49), fill=(255, 236, 120))
+    d.text((24, 24), "Tel 9123 4567", fill=(20, 20, 20))
+    d.rectangle((195, 55, 305, 95), fill=(160, 220, 255))
+    d.text((205, 68), "Chan Tai Man", fill=(20, 20, 20))
+    d.rectangle((15, 145, 205, 181), fill=(255, 180, 200))
+    d.text((24, 156), "Stand with Hong Kong", fill=(20, 20, 20))
+    d.ellipse((245, 155, 285, 205), fill=(220, 170, 140))
+    im.save(path)
+    return path
