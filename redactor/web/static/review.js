@@ -93,6 +93,7 @@ async function openImage(id) {
 function loadPhoto(url, id) {
   const img = $("#photo");
   img.onload = () => {
+    img.dataset.view = img.src.includes("/preview") ? "preview" : "original";  // tests wait for this
     if (state.loadedId === id) return;  // the preview or the original again: keep zoom and pan
     state.loadedId = id;
     state.W = img.naturalWidth;
@@ -106,6 +107,7 @@ function loadPhoto(url, id) {
     fit();
     drawRegions();
     document.body.dataset.loaded = id;  // tests wait for this
+    if (state.preview) setPreview(true);  // asked for while the photo was loading
   };
   img.src = url;
 }
