@@ -65,15 +65,27 @@ class Service:
                 self._pending -= 1
 
     def analyse(self, image: Any, name: str) -> Decisions:
-        with self._work:
+        with self._work, _named(name):
             return self.redactor.analyse(image, name=name)
 
     def redact(self, image: Any, name: str) -> Result:
-        with self._work:
+        with self._work, _named(name):
             return self.redactor.redact(image, name=name)
 
     def render(self, image: Any, decisions: Decisions, name: str) -> Result:
-        return render_decisions(image, decisions, name=name, max_pixels=self.redactor.max_pixels)
+        with _named(name):
+            return render_decisions(image, decisions, name=name, max_pixels=self.redactor.max_pixels)
+
+
+@contextlib.contextmanager
+def _named(name: str) -> Iterator[None]:
+    """Errors about uploaded bytes name the uploaded file, as the CLI's name the path."""
+    try:
+        yield
+    except RedactorError as e:
+        if "<bytes>" not in str(e):
+            raise
+        raise type(e)(str(e).replace("<bytes>", name)) from e
 
 
 def encoded(result: Result, *, for_browser: bool = False) -> tuple[bytes, str]:
