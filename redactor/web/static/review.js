@@ -79,6 +79,9 @@ async function openImage(id) {
   $("#current-name").textContent = item ? item.name : "";
   if (!item || item.status === "pending" || item.status === "analysing" || item.status === "failed") {
     state.data = null;
+    state.loadedId = null;
+    $("#photo").removeAttribute("src");  // never leave the previous photo under this one's name
+    delete document.body.dataset.loaded;
     drawRegions();
     $("#regions").replaceChildren();
     $("#counts").textContent = item ? `(${item.status})` : "";
