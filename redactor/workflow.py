@@ -9,20 +9,21 @@ belong to it (sha256 differs) gets nothing written.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 from . import io, report
-from .batch import Job, Outcome, _suffix
+from .batch import Job, Outcome, output_name
 from .decisions import SUFFIX, Decisions
-from .errors import RedactorError
+from .errors import OutputError, RedactorError
 from .pipeline import Failure, Redactor, render_decisions
 from .types import Result
 
 
 def decisions_path(job: Job) -> Path:
-    """Where ``analyse`` writes an input's decisions: beside its output, NAME.decisions.json."""
-    return job.out.with_name(job.out.name + SUFFIX)
+    """Where an input's decisions go: beside its report, named after the input (NAME.decisions.json)."""
+    return job.report.with_name(job.src.name + SUFFIX)
 
 
 def analyse_files(jobs: list[Job], redactor: Redactor, *, clear_text: bool = False,
@@ -51,12 +52,17 @@ def write_rendered(job: Job, result: Result, decisions: Decisions, *, clear_text
     """Write the output image, the decisions (when ``decisions_to`` is given), then the report
     (the completion marker), each atomically."""
     assert result.source is not None
-    out = job.out.with_suffix(_suffix(job.out, result.source.format))
-    io.write_atomic(out, io.encode(result.image, result.alpha, result.source))
+    out = job.out
+    if out.name != output_name(job.src.name, result.source.format):
+        raise OutputError(f"{job.src}: its format changed to {result.source.format} since it was planned; "
+                          "run the command again")
+    data = io.encode(result.image, result.alpha, result.source)
+    io.write_atomic(out, data)
     if decisions_to is not None:
         io.write_atomic(decisions_to, decisions.dumps(clear_text=clear_text))
     rep = report.build(name=str(job.src), status="redacted", policy=None, result=result, output=str(out),
-                       clear_text=clear_text, ocr=decisions.ocr, policy_info=policy_info(decisions))
+                       output_sha256=hashlib.sha256(data).hexdigest(), clear_text=clear_text, ocr=decisions.ocr,
+                       policy_info=policy_info(decisions))
     io.write_atomic(job.report, report.dumps(rep))
     return out
 

@@ -25,12 +25,12 @@ from typing import Any
 
 from .. import io
 from ..batch import Job
-from ..decisions import SUFFIX, Decisions
+from ..decisions import Decisions
 from ..errors import RedactorError
 from ..models import sha256_of
 from ..pipeline import Redactor, render_decisions
 from ..types import Action, Category, Result
-from ..workflow import write_rendered
+from ..workflow import decisions_path, write_rendered
 
 STATE_DIR = ".redactor-review"
 UNDO_DEPTH = 50
@@ -260,7 +260,7 @@ class ReviewSession:
             d = self.decisions(iid)
         result = self.service.render(item.job.src, d, str(item.job.src))
         out = write_rendered(item.job, result, d, clear_text=self.clear_text,
-                             decisions_to=item.job.out.with_name(item.job.out.name + SUFFIX))
+                             decisions_to=decisions_path(item.job))
         with self._lock:
             if item.decisions is d:  # not edited while the files were written
                 from ..decisions import now
