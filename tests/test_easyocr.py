@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from redactor import ModelError, Policy, Redactor, RedactorWarning, batch, cli, models
+from redactor import ModelError, Policy, Redactor, RedactorWarning, __version__, batch, cli, models
 from redactor.detect import TEXT_ENGINE_WARNINGS
 
 REDACTOR = str(Path(sys.executable).with_name("redactor"))
@@ -192,8 +192,10 @@ def test_resume_redoes_an_image_done_with_another_engine(tmp_path):
     job.out.write_bytes(b"done")
     policy = Policy.default()
     job.report.write_text(json.dumps({
-        "status": "redacted", "output": str(job.out), "input": {"sha256": models.sha256_of(src)},
-        "policy": {"fingerprint": policy.fingerprint()}}))  # a report from before the ocr key: rapidocr
+        "status": "redacted", "output": str(job.out), "output_sha256": models.sha256_of(job.out),
+        "input": {"sha256": models.sha256_of(src)}, "policy": {"fingerprint": policy.fingerprint()},
+        "tool": {"name": "redactor", "version": __version__}, "models": models.versions(),
+        "ocr": {"engine": "rapidocr"}}))
     assert batch.is_done(job, batch.Options(policy=policy))
     assert not batch.is_done(job, batch.Options(policy=policy, ocr="easyocr"))
 
