@@ -26,7 +26,7 @@ from .detect import FACE_DETECTORS, TEXT_ENGINE_WARNINGS, TEXT_ENGINES
 from .detect.plates import CascadePlateDetector
 from .detect.text import TextOptions
 from .errors import AnalysisError, ImageError, RedactorError, RedactorWarning
-from .layout import group_lines, is_plate_row, merge_rows
+from .layout import group_lines, is_plate_row, is_vertical, merge_rows, sideways_views
 from .policy import Policy
 from .report import mask_text
 from .types import TEXT_CATEGORIES, Detection, FaceDecision, Hit, Quad, Result
@@ -54,6 +54,8 @@ class _Work:
     quads: list[tuple[Quad, float]] = field(default_factory=list)
     plate_quads: list[Quad] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
+    # Vertical lines read the other way up too: (index into crops, crop read bottom to top).
+    turned: list[tuple[int, np.ndarray]] = field(default_factory=list)
 
 
 class Redactor:
@@ -189,7 +191,7 @@ class Redactor:
             if self._text is not None:
                 t = time.perf_counter()
                 w.quads = self._text.detect(rgb)
-                w.crops = [self._text.crop(rgb, q) for q, _ in w.quads]
+                w.crops, w.turned = self._line_crops(rgb, [q for q, _ in w.quads])
                 w.timings["text_detect"] = time.perf_counter() - t
             if self._plates is not None:
                 t = time.perf_counter()
@@ -200,19 +202,50 @@ class Redactor:
             return Failure(name, _named(e, name))
         return w
 
+    def _line_crops(self, rgb: np.ndarray, quads: list[Quad]) -> tuple[list[np.ndarray], list[tuple[int, np.ndarray]]]:
+        """One strip per line, and for each vertical line a second strip the other way up.
+
+        The recogniser reads left-to-right strips. A vertical line is a column of upright
+        characters (vertical Chinese) or a line turned a quarter either way, and its quad cannot
+        say which: read top to bottom it is right for the first two, bottom to top for a line
+        turned anticlockwise (a note stuck sideways read as garbage before, e.g. "Cch ho" for
+        "Chan Ka-ho"). Both are read and the more confident reading is kept (:meth:`_read_all`).
+        Only vertical lines pay the second reading."""
+        assert self._text is not None
+        crops, turned = [], []
+        for i, q in enumerate(quads):
+            if is_vertical(q):
+                down, up = sideways_views(q)
+                crops.append(self._text.crop(rgb, down))
+                turned.append((i, self._text.crop(rgb, up)))
+            else:
+                crops.append(self._text.crop(rgb, q))
+        return crops, turned
+
     def _read_all(self, work: list[_Work]) -> dict[int, list[tuple[str, float]]]:
         """Recognise the crops of every image in one batched call; returns id(work) -> readings."""
         if self._text is None:
             return {id(w): [] for w in work}
         t = time.perf_counter()
         crops = [c for w in work for c in w.crops]
-        texts = self._reread_two_rows(crops, self._read_checked(crops))
-        share = (time.perf_counter() - t) / max(1, len(crops))
+        turned = [c for w in work for _, c in w.turned]
+        read = self._read_checked(crops + turned)
+        texts, other_way = read[:len(crops)], iter(read[len(crops):])
+        offset = 0
+        for w in work:
+            for i, _ in w.turned:
+                reading = next(other_way)
+                if reading[1] > texts[offset + i][1]:
+                    texts[offset + i] = reading
+            offset += len(w.crops)
+        texts = self._reread_two_rows(crops, texts)
+        n_read = len(crops) + len(turned)
+        share = (time.perf_counter() - t) / max(1, n_read)
         out, i = {}, 0
         for w in work:
             out[id(w)] = texts[i:i + len(w.crops)]
             i += len(w.crops)
-            w.timings["text_read"] = share * len(w.crops)
+            w.timings["text_read"] = share * (len(w.crops) + len(w.turned))
         return out
 
     def _read_checked(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:

@@ -7,12 +7,18 @@ We drive rapidocr's two stages ourselves instead of calling ``RapidOCR()``:
 - we build the ONNX Runtime sessions from the manifest-verified model files, so rapidocr never
   reaches its download path, and we choose the thread count per worker process.
 
+Camera-size photos: detection shrinks a photo to ``max_side``, and a 25 px line on a 6000 px
+photo is 8 px there, under what the detector finds. A photo over ``max_side`` is therefore also
+read in overlapping tiles at full resolution, and the lines of both passes are merged (see
+:meth:`RapidOCREngine.detect`).
+
 Coordinates: quads in pixels of the RGB image passed in (EXIF-corrected).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +50,17 @@ class TextOptions:
     # (PII text 0.976 -> 0.978, spared 0.948 -> 0.946): 24 of 245 readings changed, some for the better.
     rec_min_width: int = 160
     threads: int = 0  # ONNX Runtime intra-op threads; 0 = ONNX Runtime's default (all cores)
+    # Photos over max_side: full-resolution tiles of at most tile x tile px (memory per tile: a
+    # 1600 px tile has fewer pixels than the 2048 px whole-photo pass, so it does not raise the
+    # peak), overlapping by at least tile_overlap px (see RapidOCREngine.detect).
+    tile: int = 1600
+    tile_overlap: int = 160
+
+
+#: Height (px, at the size detection ran) of a line quad that the whole-photo pass reliably finds.
+#: DB's quads are ≈1.4x the glyphs' height, so this is ≈11 px text, above the ≈8 px where the
+#: detector starts losing lines. Thinner lines are the tiles' job.
+_WHOLE_PASS_MIN_LINE = 16
 
 
 _CROP_MARGIN = 4  # px around a line's window: cubic interpolation reads 2 px beyond a sample
@@ -82,21 +99,71 @@ class RapidOCREngine:
         self._rec = TextRecognizer(rec_cfg)  # type: ignore[arg-type]
 
     def detect(self, rgb: np.ndarray) -> list[tuple[Quad, float]]:
-        """Line quads and detection scores, in reading order (top to bottom, left to right)."""
+        """Line quads and detection scores, in reading order (top to bottom, left to right).
+
+        A photo whose long side is at most ``max_side`` is detected whole (small ones enlarged,
+        at most 2x). A larger one gets two passes: the whole photo shrunk to ``max_side`` finds
+        the large lines, and tiles at full resolution find the small ones (on a 6000x4000 photo
+        of a wall, a name card's 20-25 px lines were 7-8 px in the shrunk photo: not found).
+        """
+        if max(rgb.shape[:2]) > self.options.max_side:
+            return self._detect_tiled(rgb)
         import cv2
 
         up = min(2.0, self.options.min_side / max(rgb.shape[:2]))
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # the models were trained on BGR
         if up > 1:
             bgr = cv2.resize(bgr, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
+        scale = max(1.0, up)
+        return [(Quad.from_array(b / scale), s) for b, s in self._run(bgr)]
+
+    def _detect_tiled(self, rgb: np.ndarray) -> list[tuple[Quad, float]]:
+        """Both passes on a photo over ``max_side``, their lines merged.
+
+        The whole-photo pass (shrunk by area averaging, which keeps thin strokes that bilinear
+        shrinking skips) finds every line at least ``_WHOLE_PASS_MIN_LINE`` px high there:
+        ``_WHOLE_PASS_MIN_LINE / scale`` px in the photo. The tiles overlap by at least that
+        much, so each thinner line lies whole across its height in some tile; a tile keeps only
+        its lines under half the overlap (larger ones are the whole pass's, and a tile cut
+        through big letters would offer parts of them). A line longer than a tile is found in
+        pieces, one per tile; pieces of one line, and a line found by both passes, become one
+        quad (:func:`_merge_same_lines`). Memory: one tile's pixels at a time, never a copy of
+        the whole photo.
+        """
+        import cv2
+
+        h, w = rgb.shape[:2]
+        opts = self.options
+        scale = opts.max_side / max(h, w)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        back = np.array([w / size[0], h / size[1]])
+        found = [(Quad.from_array(b * back), s)
+                 for b, s in self._run(np.ascontiguousarray(small[:, :, ::-1]))]
+        overlap = max(opts.tile_overlap, math.ceil(_WHOLE_PASS_MIN_LINE / scale))
+        tile = max(opts.tile, 2 * overlap)
+        for y0 in _starts(h, tile, overlap):
+            for x0 in _starts(w, tile, overlap):
+                part = np.ascontiguousarray(rgb[y0:y0 + tile, x0:x0 + tile, ::-1])
+                if _flat(part):
+                    continue
+                for b, s in self._run(part):
+                    quad = Quad.from_array(b + (x0, y0))
+                    if quad.height < overlap / 2:
+                        found.append((quad, s))
+        merged = _merge_same_lines(found)
+        return sorted(merged, key=lambda qs: (qs[0].bbox()[1], qs[0].bbox()[0]))
+
+    def _run(self, bgr: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """The detector on one BGR image: corner arrays (4x2, its pixels) and scores."""
         try:
             out = self._det(bgr)
         except Exception as e:  # onnxruntime raises plain exceptions; turn any into a loud failure
             raise AnalysisError(f"text detection failed: {type(e).__name__}: {e}") from e
         if out.boxes is None or out.scores is None:
             return []
-        scale = max(1.0, up)
-        return [(Quad.from_array(np.asarray(b) / scale), float(s)) for b, s in zip(out.boxes, out.scores, strict=True)]
+        return [(np.asarray(b, np.float64).reshape(4, 2), float(s))
+                for b, s in zip(out.boxes, out.scores, strict=True)]
 
     @staticmethod
     def crop(rgb: np.ndarray, quad: Quad) -> np.ndarray:
@@ -133,6 +200,97 @@ class RapidOCREngine:
         if out.txts is None or len(out.txts) != len(crops):
             raise AnalysisError(f"text recognition returned {len(out.txts or ())} results for {len(crops)} lines")
         return [(t, float(s)) for t, s in zip(out.txts, out.scores, strict=True)]
+
+
+def _starts(n: int, tile: int, overlap: int) -> list[int]:
+    """Offsets of tiles of ``tile`` px covering ``n`` px, neighbours overlapping by at least
+    ``overlap`` px, spread evenly so that every tile is full size."""
+    if n <= tile:
+        return [0]
+    count = math.ceil((n - overlap) / (tile - overlap))
+    return [round(i * (n - tile) / (count - 1)) for i in range(count)]
+
+
+#: A tile whose neighbouring pixels nowhere differ by this many grey levels holds no text the
+#: detector can find: 24 px lines 6 grey levels darker than their background were not found,
+#: 10 levels darker were (all 5 lines). A plain wall or sky costs ≈10 ms instead of a detection.
+_FLAT_CONTRAST = 8
+
+
+def _flat(bgr: np.ndarray) -> bool:
+    import cv2
+
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    return int(cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).max()) < _FLAT_CONTRAST
+
+
+def _merge_same_lines(found: list[tuple[Quad, float]]) -> list[tuple[Quad, float]]:
+    """One quad per text line: the pieces of a line cut by tile edges, and a line found by
+    both passes, joined into the minimum-area rectangle around them (with the best score).
+
+    Two quads are one line when they run the same way (within 10°), are about as high
+    (within 1.5x), overlap across the line by over half the thinner one's height and touch or
+    overlap along it. Lines stacked one above the other do not overlap across by that much,
+    and a quad around several lines (the shrunk photo can blur a paragraph into one) is much
+    higher than each: both are kept, and each is read.
+    """
+    if not found:
+        return []
+    pts = [q.array() for q, _ in found]
+    boxes = np.array([q.bbox() for q, _ in found])
+    # Candidate pairs: boxes that touch (vectorised; the exact test below is per pair).
+    touch = ((boxes[:, None, 0] <= boxes[None, :, 2]) & (boxes[None, :, 0] <= boxes[:, None, 2])
+             & (boxes[:, None, 1] <= boxes[None, :, 3]) & (boxes[None, :, 1] <= boxes[:, None, 3]))
+    parent = list(range(len(found)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(touch, 1)), strict=True):
+        if _same_line(pts[i], pts[j]):
+            parent[root(int(i))] = root(int(j))
+    groups: dict[int, list[int]] = {}
+    for i in range(len(found)):
+        groups.setdefault(root(i), []).append(i)
+    return [found[g[0]] if len(g) == 1
+            else (_around(np.concatenate([pts[i] for i in g])), max(found[i][1] for i in g))
+            for g in groups.values()]
+
+
+def _axes(a: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """A quad's direction (unit vector along its longer side), length and height."""
+    e1, e2 = a[1] - a[0], a[2] - a[1]
+    l1, l2 = float(np.hypot(*e1)), float(np.hypot(*e2))
+    along, length, height = (e1, l1, l2) if l1 >= l2 else (e2, l2, l1)
+    return along / max(length, 1e-9), length, height
+
+
+def _same_line(a: np.ndarray, b: np.ndarray) -> bool:
+    ua, la, ha = _axes(a)
+    ub, lb, hb = _axes(b)
+    if max(ha, hb) > 1.5 * max(1.0, min(ha, hb)):
+        return False
+    # A quad about as long as it is high (one character) has no direction of its own.
+    u = ua if la >= 1.2 * ha or lb < 1.2 * hb else ub
+    if min(la / max(ha, 1e-9), lb / max(hb, 1e-9)) >= 1.2 and abs(float(ua @ ub)) < math.cos(math.radians(10)):
+        return False
+    n = np.array([-u[1], u[0]])
+    across = min((a @ n).max(), (b @ n).max()) - max((a @ n).min(), (b @ n).min())
+    along = min((a @ u).max(), (b @ u).max()) - max((a @ u).min(), (b @ u).min())
+    return bool(across > 0.5 * min(ha, hb) and along >= 0)
+
+
+def _around(pts: np.ndarray) -> Quad:
+    """The minimum-area rectangle around points, corners clockwise from the top-left."""
+    import cv2
+
+    box = cv2.boxPoints(cv2.minAreaRect(pts.astype(np.float32))).astype(np.float64)
+    centre = box.mean(axis=0)
+    box = box[np.argsort(np.arctan2(box[:, 1] - centre[1], box[:, 0] - centre[0]))]
+    return Quad.from_array(np.roll(box, -int(np.argmin(box.sum(axis=1))), axis=0))
 
 
 def _session(path: object, threads: int) -> Any:
