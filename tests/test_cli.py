@@ -132,3 +132,18 @@ def test_default_jobs_is_one_per_core_as_memory_allows(monkeypatch, cores, memor
     pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": memory_gb * 2**30 // 4096}
     monkeypatch.setattr(os, "sysconf", lambda name: pages[name])
     assert cli._default_jobs(ocr) == expected
+
+
+def test_small_text_on_a_very_wide_photo_is_found_and_hidden(tmp_path):
+    """An 8000x60 strip with a 28 px line: shrunk to 2048 px for detection it was 7 px, and no
+    finding; --verify could not tell, as it runs the same detector."""
+    from PIL import ImageDraw, ImageFont
+
+    src = tmp_path / "in"
+    src.mkdir()
+    img = Image.new("RGB", (8000, 60), "white")
+    ImageDraw.Draw(img).text((5000, 14), "Tel 9123 4567", fill="black", font=ImageFont.load_default(size=28))
+    img.save(src / "strip.jpg", quality=90)
+    run("redact", src, "-o", tmp_path / "out", "--verify", check=0)
+    rep = json.loads((tmp_path / "out" / "strip.jpg.json").read_text())
+    assert [f["category"] for f in rep["findings"]] == ["phone"], rep["findings"]

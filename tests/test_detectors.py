@@ -100,3 +100,31 @@ def test_face_detection_does_not_keep_memory_per_image():
     for _ in range(20):
         detector._run(tile)
     assert rss_mb() - before < 15, f"RSS grew {rss_mb() - before:.0f} MB over 20 tiles"
+
+
+@pytest.mark.parametrize("n, tile, overlap", [(6000, 1600, 160), (4000, 1600, 160), (1700, 1600, 160), (60, 1600, 160)])
+def test_tiles_cover_the_photo_full_size_and_overlapping(n, tile, overlap):
+    from redactor.detect.text import _starts
+
+    starts = _starts(n, tile, overlap)
+    assert starts[0] == 0 and min(n, starts[-1] + tile) == n
+    assert all(b - a <= tile - overlap for a, b in zip(starts, starts[1:])), starts
+    assert all(s + tile <= n for s in starts) or starts == [0]
+
+
+def test_pieces_of_one_line_become_one_quad_and_stacked_lines_stay_apart():
+    from redactor.detect.text import _merge_same_lines
+    from redactor.types import Quad
+
+    found = [
+        (Quad.from_box(100, 50, 1650, 80), 0.9),  # a line cut by a tile edge at 1600 ...
+        (Quad.from_box(1440, 51, 2400, 81), 0.8),  # ... and its rest from the next tile
+        (Quad.from_box(102, 49, 2398, 82), 0.7),  # the same line from the whole-photo pass
+        (Quad.from_box(100, 86, 900, 116), 0.9),  # the line below: apart
+        (Quad.from_box(100, 40, 900, 130), 0.6),  # a blurred pair of lines: much higher, kept
+        (Quad.from_box(3000, 50, 3010, 200), 0.9),  # a vertical line crossing nothing
+    ]
+    merged = sorted((q.bbox(), s) for q, s in _merge_same_lines(found))
+    assert len(merged) == 4, merged
+    (line, score), = [m for m in merged if m[0][2] > 2000 and m[0][0] < 200]
+    assert np.allclose(line, (100, 49, 2400, 82), atol=1) and score == 0.9

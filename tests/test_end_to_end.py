@@ -81,3 +81,80 @@ def test_report_masks_text_by_default(redacted):
     assert rep["findings"] and all("text" not in f for f in rep["findings"])
     assert any("*" in f.get("text_masked", "") for f in rep["findings"])
     assert np.isclose(sum(rep["counts"].values()), len(rep["findings"]))
+
+
+# -- issue 17: text on camera-size photos, and text turned a quarter ----------------------------
+
+def _card():
+    from PIL import Image
+
+    return np.asarray(Image.open(SAMPLES / "name_card.png").convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def card_categories(redactor):
+    """What the name card alone gives (name, role, phone, email, address)."""
+    cats = {f.category for f in redactor.redact(_card()).findings}
+    assert {"name", "phone", "email", "address"} <= cats
+    return cats
+
+
+def test_card_pasted_into_a_24_mp_photo_gives_every_category_it_gives_alone(redactor, card_categories, tmp_path):
+    """Shrunk to 2048 px for detection, the card's 20-25 px lines were 7-8 px: one finding or none.
+    A plain wall: its flat tiles are skipped, so the test pays for the card's tiles only."""
+    from PIL import Image
+
+    card = _card()
+    photo = np.full((4000, 6000, 3), 200, np.uint8)
+    photo[1500:1500 + card.shape[0], 2500:2500 + card.shape[1]] = card
+    Image.fromarray(photo).save(tmp_path / "camera.jpg", quality=80)
+    result = redactor.redact(tmp_path / "camera.jpg")
+    assert {f.category for f in result.findings} >= card_categories
+    boxes = [f.quad.bbox() for f in result.findings]
+    assert all(2400 < x0 and x1 < 3500 and 1400 < y0 and y1 < 2100 for x0, y0, x1, y1 in boxes), boxes
+
+
+@pytest.mark.parametrize("width", [8000, 20000])
+def test_a_28_px_line_on_a_very_wide_strip_is_found(redactor, width):
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (width, 60), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((width // 2, 14), "Call 9123 4567", fill="black", font=ImageFont.load_default(size=28))
+    ink = draw.textbbox((width // 2, 14), "Call 9123 4567", font=ImageFont.load_default(size=28))
+    result = redactor.redact(np.asarray(img))
+    phones = [f for f in result.findings if f.category == "phone"]
+    assert phones, [d.text for d in result.detections]
+    x0, _, x1, _ = phones[0].quad.bbox()
+    assert x0 <= ink[0] + 2 and x1 >= ink[2] - 2, (phones[0].quad, ink)
+
+
+@pytest.mark.parametrize("quarter_turns", [1, 3])  # 90° anticlockwise, 90° clockwise
+def test_a_card_turned_a_quarter_gives_what_it_gives_upright(redactor, card_categories, quarter_turns):
+    turned = np.ascontiguousarray(np.rot90(_card(), quarter_turns))
+    result = redactor.redact(turned)
+    assert {f.category for f in result.findings} == card_categories
+    texts = {f.text for f in result.findings}
+    assert {"kaho.chan@example.org", "Mobile +852 9876 5432", "Office 2811 3456"} <= texts, texts
+
+
+_CJK_FONTS = [Path("/usr/share/fonts/truetype/wqy") / f for f in ("wqy-microhei.ttc", "wqy-zenhei.ttc")]
+
+
+@pytest.mark.skipif(not any(f.exists() for f in _CJK_FONTS), reason="needs a WenQuanYi CJK font")
+def test_vertical_chinese_columns_are_read_as_columns(redactor):
+    """Three columns, right to left: a name, a phone, a slogan. They were joined into one
+    'row' and hidden together, slogan included."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(next(f for f in _CJK_FONTS if f.exists())), 40)
+    columns = ["姓名陳大文", "電話91234567", "香港加油"]
+    img = Image.new("RGB", (330, 640), "white")
+    draw = ImageDraw.Draw(img)
+    for k, column in enumerate(columns):
+        for j, ch in enumerate(column):
+            draw.text((230 - 70 * k, 40 + 44 * j), ch, fill="black", font=font)
+    result = redactor.redact(np.asarray(img))
+    found = {f.category: f.text.replace(" ", "") for f in result.findings}
+    assert found == {"name": "姓名陳大文", "phone": "電話91234567"}, found
+    assert not result.mask[:, :110].any(), "the slogan column was hidden"

@@ -111,6 +111,49 @@ def test_merge_rows_joins_split_fragments_and_two_row_plates():
     assert texts == ["WC 6093", "勿忘", "編號 37583"]
 
 
+def test_vertical_columns_side_by_side_stay_apart_and_a_split_column_joins():
+    from redactor.layout import merge_rows
+
+    def det(text, box):
+        return Detection(kind="text", quad=Quad.from_box(*box), score=0.9, detector="t", text=text)
+
+    lines = [
+        det("姓名陳大文", (230, 40, 270, 260)),  # three columns 30 px apart, right to left
+        det("電話", (160, 40, 200, 130)), det("91234567", (160, 138, 200, 390)),  # one column, split
+        det("香港加油", (90, 40, 130, 220)),
+        det("編號 37583", (10, 400, 300, 430)),  # a horizontal row below them
+    ]
+    texts = sorted(d.text for d in merge_rows(lines))
+    assert texts == ["姓名陳大文", "編號 37583", "電話 91234567", "香港加油"]
+    groups = group_lines([d.quad for d in merge_rows(lines)])
+    columns = next(g for g in groups if len(g) == 3)
+    assert [merge_rows(lines)[i].text for i in columns] == ["姓名陳大文", "電話 91234567", "香港加油"]
+
+
+class SidewaysText(FakeText):
+    """One vertical line; it reads as a phone only from a strip whose first corner is the
+    quad's bottom-left (bottom to top: a note turned anticlockwise)."""
+
+    LINE = Quad.from_box(40, 10, 70, 150)
+
+    def __init__(self, options=None):
+        super().__init__(lines=[(self.LINE, "")])
+
+    def crop(self, rgb, quad):
+        bottom_to_top = quad.points[0] == self.LINE.points[3]
+        return np.full((8, 8, 3), 1 if bottom_to_top else 0, np.uint8)
+
+    def read(self, crops):
+        return [("電話 9123 4567", 0.9) if c[0, 0, 0] else ("話9 1", 0.4) for c in crops]
+
+
+def test_a_vertical_line_is_read_both_ways_up_and_the_surer_reading_kept(monkeypatch):
+    monkeypatch.setitem(TEXT_ENGINES, "sideways", lambda **kw: SidewaysText(**kw))
+    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: FakeFaces())
+    result = Redactor(ocr="sideways", faces="fake").redact(photo())
+    assert [(f.category, f.text) for f in result.findings if f.category != "face"] == [("phone", "電話 9123 4567")]
+
+
 def test_a_recognition_failure_fails_only_its_image(monkeypatch, redactor):
     from redactor import AnalysisError as AE
 
