@@ -5,8 +5,9 @@
 Makes ``samples/name_card.png`` pasted at full size into a 6000x4000 (24 MP) and an 8000x6000
 (48 MP) JPEG of a plain light wall, and redacts each in a child process with the default
 policy, as one batch worker would (ONNX Runtime on ``--threads`` threads). Prints, per photo,
-the median of ``--repeat`` runs: seconds for the redaction (model load excluded), text
-detection seconds, the process's peak RSS (VmHWM, which, unlike ru_maxrss, is this process's
+the median of ``--repeat`` runs: seconds for the redaction (model load excluded), the CPU
+seconds the process spent on it (steadier than seconds on a shared machine), text detection
+seconds, the process's peak RSS (VmHWM, which, unlike ru_maxrss, is this process's
 own) and the categories found. ``--wall`` adds an ordinary photo (e.g. a 1600x1200 wall of the
 shared corpus) to check that photos under the tiling threshold cost what they did.
 """
@@ -27,17 +28,20 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = """
-import json, re, sys, time
+import json, re, resource, sys, time
 from pathlib import Path
 from redactor import Redactor
 from redactor.detect.text import TextOptions
 r = Redactor(text_options=TextOptions(threads=int(sys.argv[2])))
-t = time.perf_counter()
+def cpu():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+t, c = time.perf_counter(), cpu()
 res = r.redact(sys.argv[1])
-seconds = time.perf_counter() - t
+seconds, cpu_s = time.perf_counter() - t, cpu() - c
 peak = int(re.search(r"VmHWM:\\s*(\\d+)", Path("/proc/self/status").read_text()).group(1)) / 1e6
-print(json.dumps({"seconds": seconds, "text_detect": res.timings.get("text_detect", 0.0), "peak_gb": peak,
-                  "categories": sorted({f.category for f in res.findings})}))
+print(json.dumps({"seconds": seconds, "cpu_s": cpu_s, "text_detect": res.timings.get("text_detect", 0.0),
+                  "peak_gb": peak, "categories": sorted({f.category for f in res.findings})}))
 """
 
 
@@ -71,6 +75,7 @@ def main() -> None:
             print(json.dumps({
                 "photo": path.name, "size": Image.open(path).size,
                 "seconds": round(statistics.median(r["seconds"] for r in runs), 2),
+                "cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 2),
                 "text_detect": round(statistics.median(r["text_detect"] for r in runs), 2),
                 "peak_gb": round(statistics.median(r["peak_gb"] for r in runs), 3),
                 "seconds_all": [round(r["seconds"], 2) for r in runs],

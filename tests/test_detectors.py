@@ -108,7 +108,7 @@ def test_tiles_cover_the_photo_full_size_and_overlapping(n, tile, overlap):
 
     starts = _starts(n, tile, overlap)
     assert starts[0] == 0 and min(n, starts[-1] + tile) == n
-    assert all(b - a <= tile - overlap for a, b in zip(starts, starts[1:])), starts
+    assert all(b - a <= tile - overlap for a, b in zip(starts, starts[1:], strict=False)), starts
     assert all(s + tile <= n for s in starts) or starts == [0]
 
 
