@@ -103,13 +103,14 @@ def test_face_detection_does_not_keep_memory_per_image():
 
 
 @pytest.mark.parametrize("n, tile, overlap", [(6000, 1600, 160), (4000, 1600, 160), (1700, 1600, 160), (60, 1600, 160)])
-def test_tiles_cover_the_photo_full_size_and_overlapping(n, tile, overlap):
-    from redactor.detect.text import _starts
+def test_tiles_cover_the_photo_at_most_tile_size_and_overlapping(n, tile, overlap):
+    from redactor.detect.text import _spans
 
-    starts = _starts(n, tile, overlap)
-    assert starts[0] == 0 and min(n, starts[-1] + tile) == n
-    assert all(b - a <= tile - overlap for a, b in zip(starts, starts[1:], strict=False)), starts
-    assert all(s + tile <= n for s in starts) or starts == [0]
+    spans = _spans(n, tile, overlap)
+    assert spans[0][0] == 0 and spans[-1][1] == n
+    assert all(b - a <= tile and b <= n for a, b in spans), spans
+    assert all(b1 - a2 >= overlap for (_, b1), (a2, _) in zip(spans, spans[1:], strict=False)), spans
+    assert len(spans) == max(1, -(-(n - overlap) // (tile - overlap))), "more tiles than needed"
 
 
 def test_pieces_of_one_line_become_one_quad_and_stacked_lines_stay_apart():

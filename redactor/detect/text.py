@@ -142,9 +142,9 @@ class RapidOCREngine:
                  for b, s in self._run(np.ascontiguousarray(small[:, :, ::-1]))]
         overlap = max(opts.tile_overlap, math.ceil(_WHOLE_PASS_MIN_LINE / scale))
         tile = max(opts.tile, 2 * overlap)
-        for y0 in _starts(h, tile, overlap):
-            for x0 in _starts(w, tile, overlap):
-                part = np.ascontiguousarray(rgb[y0:y0 + tile, x0:x0 + tile, ::-1])
+        for y0, y1 in _spans(h, tile, overlap):
+            for x0, x1 in _spans(w, tile, overlap):
+                part = np.ascontiguousarray(rgb[y0:y1, x0:x1, ::-1])
                 if _flat(part):
                     continue
                 for b, s in self._run(part):
@@ -202,13 +202,15 @@ class RapidOCREngine:
         return [(t, float(s)) for t, s in zip(out.txts, out.scores, strict=True)]
 
 
-def _starts(n: int, tile: int, overlap: int) -> list[int]:
-    """Offsets of tiles of ``tile`` px covering ``n`` px, neighbours overlapping by at least
-    ``overlap`` px, spread evenly so that every tile is full size."""
+def _spans(n: int, tile: int, overlap: int) -> list[tuple[int, int]]:
+    """(start, end) of the fewest tiles of at most ``tile`` px that cover ``n`` px with
+    neighbours overlapping by at least ``overlap`` px; all of one size, spread evenly (tiles
+    of the largest size would overlap more than needed: 77 Mpx read for a 48 Mpx photo, not 58)."""
     if n <= tile:
-        return [0]
+        return [(0, n)]
     count = math.ceil((n - overlap) / (tile - overlap))
-    return [round(i * (n - tile) / (count - 1)) for i in range(count)]
+    size = math.ceil((n + (count - 1) * overlap) / count)
+    return [(start, start + size) for start in (round(i * (n - size) / (count - 1)) for i in range(count))]
 
 
 #: A tile whose neighbouring pixels nowhere differ by this many grey levels holds no text the
