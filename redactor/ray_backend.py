@@ -1,0 +1,184 @@
+"""The batch on a Ray cluster (Ray Data): the only module that imports ray.
+
+A thin adapter: ``batch.run`` still plans, skips done images and reports progress; this module
+only replaces where the chunks run. The chunks are the local backend's (``batch.split_work``),
+one Ray Data row each; ``map_batches`` sends them to a pool of actors, each holding one
+``batch.Worker`` (one loaded Redactor: models load once per actor, recognition batched across
+the chunk's images through ``redact_many``), which writes outputs and reports atomically, as a
+local worker process does, and returns one row per image. So both backends write the same bytes.
+
+Inputs and the output folder must be paths that every node reads and writes (a shared file
+system). Ray restarts an actor that dies (killed, out of memory) and retries its chunk: a
+half-done chunk is redone whole, and atomic writes mean no image is ever half-written. A chunk
+whose actor dies ``MAX_TASK_RETRIES + 1`` times fails its images (an image that kills every
+worker must not stop the batch or loop forever).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from . import __version__, batch
+from .errors import RedactorError
+from .models import versions
+
+#: Retries of a chunk whose actor died. Ray restarts dead actors without limit; after this many
+#: retries of one chunk its images count as failed (exit 1) and the batch goes on.
+MAX_TASK_RETRIES = 2
+
+#: Test hook, for the test suite only: an actor exits (as if killed) right after writing the
+#: image of this file name, once: only while the file named by the marker variable does not
+#: exist, which it creates. Read once per actor; ignored unless both are set.
+TEST_EXIT_AFTER, TEST_EXIT_MARKER = "REDACTOR_TEST_ACTOR_EXIT_AFTER", "REDACTOR_TEST_ACTOR_EXIT_MARKER"
+
+INSTALL_HINT = "pip install 'redactor[ray]'"
+
+
+def check_installed() -> None:
+    """Fail before any work (RedactorError: exit 2) when Ray Data is missing."""
+    if importlib.util.find_spec("ray") is None or importlib.util.find_spec("pyarrow") is None:
+        raise RedactorError(f"--backend ray needs Ray Data: {INSTALL_HINT} (or install -e '.[ray]')")
+
+
+def executor(address: str | None = None, actors: int | None = None, *, worker_gb: float = 2.0) -> batch.Execute:
+    """What ``batch.run(execute=...)`` calls: run the jobs left to do on a Ray cluster.
+
+    ``address``: a running cluster to join (``ray start --head`` prints it; ``ray://`` client
+    addresses work too); None starts a local cluster on this machine, for this run only.
+    ``actors``: how many Redactors work at once; None: one per CPU of the cluster, at most one
+    per ``worker_gb`` of its memory (what one worker peaks at, see ``cli.WORKER_GB``). If Ray is
+    already initialised in this process (a library caller, the tests), that cluster is used and
+    left running.
+    """
+
+    def execute(todo: list[batch.Job], opts: batch.Options) -> Iterator[batch.Outcome]:
+        if not todo:
+            return
+        started = _connect(address)
+        try:
+            yield from _run(todo, opts, actors or _actors_for_cluster(worker_gb))
+        finally:
+            if started:
+                import ray
+
+                ray.shutdown()
+
+    return execute
+
+
+def _connect(address: str | None) -> bool:
+    """Initialise Ray unless it already is; True if this call did (and should shut it down)."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never report usage over the network
+    import ray
+
+    if ray.is_initialized():
+        return False
+    quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}  # the CLI reports outcomes
+    if address:
+        ray.init(address=address, **quiet)
+    else:
+        # "local": a new cluster even if one was started on this machine before; bound to the
+        # loopback interface (nothing listens on the network) and without the dashboard.
+        ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False,
+                 _node_ip_address="127.0.0.1", **quiet)
+    return True
+
+
+def _actors_for_cluster(worker_gb: float) -> int:
+    import ray
+
+    res = ray.cluster_resources()  # "memory": what Ray lets tasks use (≈70% of the free memory)
+    by_memory = int(res.get("memory", 0) / 2**30 // worker_gb)
+    return max(1, min(int(res.get("CPU", 1)), by_memory or 1))
+
+
+def _run(todo: list[batch.Job], opts: batch.Options, actors: int) -> Iterator[batch.Outcome]:
+    import ray
+    import ray.data  # configures its logger on import: quieten it after
+
+    chunks, _, _ = batch.split_work(todo, actors)  # the local backend's chunks: same recognition batches
+    # One CPU and one ONNX Runtime thread per actor, as each local worker process on a 2-core machine.
+    opts = replace(opts, threads=opts.threads or 1)
+    index = {id(j): i for i, j in enumerate(todo)}
+    rows = [{"chunk": json.dumps([[index[id(j)], str(j.src), str(j.out), str(j.report)] for j in chunk])}
+            for chunk in chunks]
+
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # per-run execution notes
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False  # the CLI draws its own bar
+    ctx.print_on_execution_start = False
+    ctx.max_errored_blocks = -1  # a chunk that kept killing its actor fails its images, the rest goes on
+    with warnings.catch_warnings():
+        # Ray 2.60 deprecates passing max_task_retries this way (removed in 2.64) and has no named
+        # parameter for it yet; Ray Data's own default is to retry for ever.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
+            _RedactChunks,
+            batch_size=1,  # one chunk per call
+            compute=ray.data.ActorPoolStrategy(size=min(actors, len(chunks))),
+            num_cpus=1,
+            fn_constructor_kwargs={"opts": opts, "expect": _identity()},
+            max_restarts=-1,
+            max_task_retries=MAX_TASK_RETRIES,
+        )
+    returned: set[int] = set()
+    for row in ds.iter_rows():
+        i = int(row["index"])
+        returned.add(i)
+        yield batch.Outcome(todo[i], str(row["status"]), str(row["message"]), int(row["findings"]))
+    for i, job in enumerate(todo):
+        if i not in returned:
+            yield _lost(job, opts)
+
+
+def _lost(job: batch.Job, opts: batch.Options) -> batch.Outcome:
+    """An image whose chunk Ray gave up on (its actor died on every try)."""
+    if batch.is_done(job, replace(opts, force=False)):  # written before the actor died on a later image
+        return batch.Outcome(job, "dry-run" if opts.dry_run else "redacted")
+    return batch.record_failure(job, RedactorError(
+        f"its Ray worker died {MAX_TASK_RETRIES + 1} times on this image's chunk (killed or out of memory; "
+        "see the Ray logs); not written"), opts)
+
+
+def _identity() -> dict[str, Any]:
+    """What every node must have installed alike for the outputs to be the same."""
+    return {"redactor": __version__, "models": versions()}
+
+
+class _RedactChunks:
+    """A Ray Data actor: one ``batch.Worker`` (one Redactor), built once per actor."""
+
+    def __init__(self, opts: batch.Options, expect: dict[str, Any]) -> None:
+        here = _identity()
+        if here != expect:
+            raise RedactorError(f"this Ray node has {here}, the driver {expect}: install the same redactor "
+                                "and models (requirements.lock) on every node")
+        self.worker = batch.Worker(opts)
+        self.exit_after = os.environ.get(TEST_EXIT_AFTER), os.environ.get(TEST_EXIT_MARKER)
+
+    def __call__(self, rows: dict[str, Any]) -> dict[str, list]:
+        out: dict[str, list] = {"index": [], "status": [], "message": [], "findings": []}
+        for chunk in rows["chunk"]:
+            entries = json.loads(chunk)
+            jobs = [batch.Job(src=Path(s), out=Path(o), report=Path(r)) for _, s, o, r in entries]
+            for (i, *_), outcome in zip(entries, self.worker.process(jobs), strict=True):
+                self._test_exit(outcome.job)
+                out["index"].append(i)
+                out["status"].append(outcome.status)
+                out["message"].append(outcome.message)
+                out["findings"].append(outcome.findings)
+        return out
+
+    def _test_exit(self, job: batch.Job) -> None:
+        name, marker = self.exit_after
+        if name and marker and job.src.name == name and not os.path.exists(marker):
+            Path(marker).touch()
+            os._exit(137)  # as SIGKILL or the OOM killer would: no cleanup, no Python exception
