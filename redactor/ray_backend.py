@@ -9,9 +9,9 @@ local worker process does, and returns one row per image. So both backends write
 
 Inputs and the output folder must be paths that every node reads and writes (a shared file
 system). Ray restarts an actor that dies (killed, out of memory) and retries its chunk: a
-half-done chunk is redone whole, and atomic writes mean no image is ever half-written. A chunk
-whose actor dies ``MAX_TASK_RETRIES + 1`` times fails its images (an image that kills every
-worker must not stop the batch or loop forever).
+half-done chunk is redone whole, and atomic writes mean no image is ever half-written. After
+``MAX_TASK_RETRIES`` retries of a chunk, its images not yet written go again one by one, and an
+image that still kills its worker fails alone (it must not stop the batch or loop for ever).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,10 +34,10 @@ from .models import versions
 #: retries of one chunk its images count as failed (exit 1) and the batch goes on.
 MAX_TASK_RETRIES = 2
 
-#: Test hook, for the test suite only: an actor exits (as if killed) right after writing the
-#: image of this file name, once: only while the file named by the marker variable does not
-#: exist, which it creates. Read once per actor; ignored unless both are set.
-TEST_EXIT_AFTER, TEST_EXIT_MARKER = "REDACTOR_TEST_ACTOR_EXIT_AFTER", "REDACTOR_TEST_ACTOR_EXIT_MARKER"
+#: Test hook, for the test suite only: an actor exits (as if killed) just before writing the
+#: image of this file name (after its chunk was analysed and the images before it written). With
+#: the marker variable set, only while that file does not exist, which it creates: once.
+TEST_EXIT_ON, TEST_EXIT_MARKER = "REDACTOR_TEST_ACTOR_EXIT_ON", "REDACTOR_TEST_ACTOR_EXIT_MARKER"
 
 INSTALL_HINT = "pip install 'redactor[ray]'"
 
@@ -101,21 +101,43 @@ def _actors_for_cluster(worker_gb: float) -> int:
 
 
 def _run(todo: list[batch.Job], opts: batch.Options, actors: int) -> Iterator[batch.Outcome]:
-    import ray
     import ray.data  # configures its logger on import: quieten it after
-
-    chunks, _, _ = batch.split_work(todo, actors)  # the local backend's chunks: same recognition batches
-    # One CPU and one ONNX Runtime thread per actor, as each local worker process on a 2-core machine.
-    opts = replace(opts, threads=opts.threads or 1)
-    index = {id(j): i for i, j in enumerate(todo)}
-    rows = [{"chunk": json.dumps([[index[id(j)], str(j.src), str(j.out), str(j.report)] for j in chunk])}
-            for chunk in chunks]
 
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # per-run execution notes
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False  # the CLI draws its own bar
     ctx.print_on_execution_start = False
-    ctx.max_errored_blocks = -1  # a chunk that kept killing its actor fails its images, the rest goes on
+    ctx.max_errored_blocks = -1  # a chunk that kept killing its actor is reported by _pass, the rest goes on
+    # One CPU and one ONNX Runtime thread per actor, as each local worker process on a 2-core machine.
+    opts = replace(opts, threads=opts.threads or 1)
+    chunks, _, _ = batch.split_work(todo, actors)  # the local backend's chunks: same recognition batches
+    lost = yield from _pass(chunks, opts, actors)
+    # A chunk Ray gave up on: its images written before the actor died are done; the others go
+    # again one by one, so that an image that kills every worker fails alone.
+    retry = []
+    for job in lost:
+        if batch.is_done(job, replace(opts, force=False)):
+            yield batch.Outcome(job, "dry-run" if opts.dry_run else "redacted")
+        else:
+            retry.append(job)
+    lost = (yield from _pass([[j] for j in retry], opts, actors)) if retry and len(chunks) < len(todo) else retry
+    for job in lost:
+        yield batch.record_failure(job, RedactorError(
+            f"its Ray worker died {MAX_TASK_RETRIES + 1} times while redacting it (killed, or out of memory; "
+            "see the Ray logs); not written"), opts)
+
+
+def _pass(chunks: list[list[batch.Job]], opts: batch.Options,
+          actors: int) -> Generator[batch.Outcome, None, list[batch.Job]]:
+    """One Ray Data pass over ``chunks``: yields what came back, returns the jobs that did not."""
+    import ray.data
+
+    jobs = [j for chunk in chunks for j in chunk]
+    rows, k = [], 0
+    for chunk in chunks:  # each row a chunk: [index in jobs, src, out, report] per image
+        rows.append({"chunk": json.dumps([[k + n, str(j.src), str(j.out), str(j.report)]
+                                          for n, j in enumerate(chunk)])})
+        k += len(chunk)
     with warnings.catch_warnings():
         # Ray 2.60 deprecates passing max_task_retries this way (removed in 2.64) and has no named
         # parameter for it yet; Ray Data's own default is to retry for ever.
@@ -123,7 +145,9 @@ def _run(todo: list[batch.Job], opts: batch.Options, actors: int) -> Iterator[ba
         ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             _RedactChunks,
             batch_size=1,  # one chunk per call
-            compute=ray.data.ActorPoolStrategy(size=min(actors, len(chunks))),
+            # One chunk at a time per actor: a chunk queued behind one that kills the actor would
+            # spend its own retries on deaths it did not cause.
+            compute=ray.data.ActorPoolStrategy(size=min(actors, len(chunks)), max_tasks_in_flight_per_actor=1),
             num_cpus=1,
             fn_constructor_kwargs={"opts": opts, "expect": _identity()},
             max_restarts=-1,
@@ -133,19 +157,8 @@ def _run(todo: list[batch.Job], opts: batch.Options, actors: int) -> Iterator[ba
     for row in ds.iter_rows():
         i = int(row["index"])
         returned.add(i)
-        yield batch.Outcome(todo[i], str(row["status"]), str(row["message"]), int(row["findings"]))
-    for i, job in enumerate(todo):
-        if i not in returned:
-            yield _lost(job, opts)
-
-
-def _lost(job: batch.Job, opts: batch.Options) -> batch.Outcome:
-    """An image whose chunk Ray gave up on (its actor died on every try)."""
-    if batch.is_done(job, replace(opts, force=False)):  # written before the actor died on a later image
-        return batch.Outcome(job, "dry-run" if opts.dry_run else "redacted")
-    return batch.record_failure(job, RedactorError(
-        f"its Ray worker died {MAX_TASK_RETRIES + 1} times on this image's chunk (killed or out of memory; "
-        "see the Ray logs); not written"), opts)
+        yield batch.Outcome(jobs[i], str(row["status"]), str(row["message"]), int(row["findings"]))
+    return [j for i, j in enumerate(jobs) if i not in returned]
 
 
 def _identity() -> dict[str, Any]:
@@ -162,15 +175,17 @@ class _RedactChunks:
             raise RedactorError(f"this Ray node has {here}, the driver {expect}: install the same redactor "
                                 "and models (requirements.lock) on every node")
         self.worker = batch.Worker(opts)
-        self.exit_after = os.environ.get(TEST_EXIT_AFTER), os.environ.get(TEST_EXIT_MARKER)
+        self.exit_on = os.environ.get(TEST_EXIT_ON), os.environ.get(TEST_EXIT_MARKER)
 
     def __call__(self, rows: dict[str, Any]) -> dict[str, list]:
         out: dict[str, list] = {"index": [], "status": [], "message": [], "findings": []}
         for chunk in rows["chunk"]:
             entries = json.loads(chunk)
             jobs = [batch.Job(src=Path(s), out=Path(o), report=Path(r)) for _, s, o, r in entries]
-            for (i, *_), outcome in zip(entries, self.worker.process(jobs), strict=True):
-                self._test_exit(outcome.job)
+            outcomes = self.worker.process(jobs)  # analyses the chunk, then writes image by image
+            for (i, *_), job in zip(entries, jobs, strict=True):
+                self._test_exit(job)
+                outcome = next(outcomes)
                 out["index"].append(i)
                 out["status"].append(outcome.status)
                 out["message"].append(outcome.message)
@@ -178,7 +193,8 @@ class _RedactChunks:
         return out
 
     def _test_exit(self, job: batch.Job) -> None:
-        name, marker = self.exit_after
-        if name and marker and job.src.name == name and not os.path.exists(marker):
-            Path(marker).touch()
+        name, marker = self.exit_on
+        if name and job.src.name == name and not (marker and os.path.exists(marker)):
+            if marker:
+                Path(marker).touch()
             os._exit(137)  # as SIGKILL or the OOM killer would: no cleanup, no Python exception
