@@ -85,10 +85,10 @@ def _connect(address: str | None) -> bool:
     if address:
         ray.init(address=address, **quiet)
     else:
-        # "local": a new cluster even if one was started on this machine before; bound to the
-        # loopback interface (nothing listens on the network) and without the dashboard.
-        ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False,
-                 _node_ip_address="127.0.0.1", **quiet)
+        # "local": a new cluster even if one was started on this machine before (plain ray.init()
+        # would join it); no dashboard. Ray binds its ports to the machine's address whatever it
+        # is told (127.0.0.1 is "resolved" to it); 2.60 guards them with token authentication.
+        ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
     return True
 
 
