@@ -16,12 +16,20 @@ Per run:
 - ray.init s: the cluster start alone (part of start-up).
 - worker peak GB: the largest peak RSS (VmHWM) of a worker process (local) or an actor (Ray),
   sampled every 0.25 s from /proc; Ray's own processes (raylet, GCS, agents) are summed apart.
+- CPU s per image: user+system CPU of the workers or actors, and apart the CPU of everything
+  else the run started (Ray's processes; the pool's resource tracker) and of the driver. On a
+  shared machine wall-clock rates swing with the neighbours' load; CPU seconds barely do, so
+  they say whether Ray costs more work per image. Counted once started (from the first image
+  back to the last, as the rate) and over the whole run. "2 idle cores" is the rate the CPU
+  seconds once started allow when the run has both cores to itself: 2 / (all CPU s per image),
+  or for one actor 1 / (its CPU s per image).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -36,6 +44,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 MODES = ("local", "ray-1", "ray-2")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def images_of(splits: list[str], limit: int) -> list[Path]:
@@ -51,6 +60,7 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.peak: dict[int, float] = {}
         self.rss: dict[int, float] = {}
+        self.cpu: dict[int, float] = {}
         self.names: dict[int, set[str]] = {}
         self.stop = threading.Event()
 
@@ -58,6 +68,7 @@ class MemorySampler(threading.Thread):
         while not self.stop.wait(0.25):
             for pid in _descendants():
                 try:
+                    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                     status = Path(f"/proc/{pid}/status").read_text()
                     cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
                 except OSError:
@@ -66,12 +77,20 @@ class MemorySampler(threading.Thread):
                     continue
                 self.peak[pid] = int(status.split("VmHWM:")[1].split()[0]) / 1e6
                 self.rss[pid] = int(status.split("VmRSS:")[1].split()[0]) / 1e6
+                self.cpu[pid] = (int(stat[11]) + int(stat[12])) / TICKS  # utime + stime
                 self.names.setdefault(pid, set()).add(cmd[:80])
 
+    def is_worker(self, pid: int) -> bool:
+        """A process that redacted: a spawned pool worker or a Ray Data map actor."""
+        return any("spawn_main" in n or "MapWorker" in n for n in self.names[pid])
+
     def workers(self) -> list[float]:
-        """Peaks of the processes that redacted: spawned pool workers or Ray Data map actors."""
-        return [self.peak[p] for p, names in self.names.items()
-                if any("spawn_main" in n or "MapWorker" in n for n in names)]
+        return [self.peak[p] for p in self.names if self.is_worker(p)]
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """(CPU s of the workers, CPU s of every other process the run started), last samples."""
+        work = sum(self.cpu[p] for p in self.cpu if self.is_worker(p))
+        return work, sum(self.cpu.values()) - work
 
     def ray_system(self) -> float:
         """RSS of Ray's own processes (raylet, GCS, agents), at the last sample."""
@@ -79,9 +98,12 @@ class MemorySampler(threading.Thread):
                    if not any("spawn_main" in n or "MapWorker" in n or n.startswith("ray::") for n in names))
 
 
-def _descendants() -> list[int]:
-    import os
+def _own_cpu() -> float:
+    me = os.times()
+    return me.user + me.system
 
+
+def _descendants() -> list[int]:
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -120,8 +142,14 @@ def child(mode: str, paths: list[Path]) -> None:
             ray_backend._connect(None)  # started here to time it; the executor reuses it
             init = time.perf_counter() - t0
             execute = ray_backend.executor(actors=int(mode.split("-")[1]))
-        outcomes = batch.run(jobs, opts, jobs_n=2, execute=execute,
-                             on_outcome=lambda o: times.append(time.perf_counter()))
+        started: list[tuple[float, float, float]] = []  # CPU s (workers, others, driver) at the first image back
+
+        def on_outcome(_: batch.Outcome) -> None:
+            times.append(time.perf_counter())
+            if len(times) == 1:
+                started.append((*sampler.cpu_seconds(), _own_cpu()))
+
+        outcomes = batch.run(jobs, opts, jobs_n=2, execute=execute, on_outcome=on_outcome)
         wall = time.perf_counter() - t0
     sampler.stop.set()
     sampler.join()
@@ -129,14 +157,25 @@ def child(mode: str, paths: list[Path]) -> None:
         import ray
 
         ray.shutdown()
+    work_cpu, other_cpu = sampler.cpu_seconds()
+    driver_cpu = _own_cpu()
+    n = len(paths)
     first = times[0]
     n_first = sum(t - first < 0.05 for t in times)  # the first chunk(s), back together
+    k = max(1, n - n_first)
+    steady = [(a - b) / k for a, b in zip((work_cpu, other_cpu, driver_cpu), started[0], strict=True)]
+    if n_first == n:  # everything came back at once (a single chunk): no "once started" to speak of
+        steady = [work_cpu / n, other_cpu / n, driver_cpu / n]
+    idle_rate = 1 / steady[0] if mode == "ray-1" else 2 / sum(steady)
     rate = (len(times) - n_first) / (times[-1] - first) if n_first < len(times) else len(times) / wall
     print(json.dumps({
         "mode": mode, "images": len(paths), "failed": sum(o.status == "failed" for o in outcomes),
         "wall": wall, "rate": rate, "startup": wall - len(paths) / rate, "init": init,
         "first_outcome": first - t0, "worker_peak_gb": max(sampler.workers(), default=0.0),
         "workers": len(sampler.workers()), "ray_system_gb": sampler.ray_system() if mode != "local" else 0.0,
+        "worker_cpu": steady[0], "other_cpu": steady[1], "driver_cpu": steady[2],
+        "all_cpu_run": (work_cpu + other_cpu + driver_cpu) / n,
+        "idle_rate": idle_rate, "load": os.getloadavg()[0],
     }))
 
 
@@ -165,12 +204,19 @@ def main() -> None:
     rows = [("images/s once started", "rate", "{:.3f}"), ("wall s (all images, start-up included)", "wall", "{:.1f}"),
             ("start-up s", "startup", "{:.1f}"), ("of which ray.init s", "init", "{:.1f}"),
             ("first image back s", "first_outcome", "{:.1f}"), ("worker/actor peak GB", "worker_peak_gb", "{:.2f}"),
-            ("Ray system processes GB", "ray_system_gb", "{:.2f}")]
+            ("Ray system processes GB", "ray_system_gb", "{:.2f}"),
+            ("once started: worker/actor CPU s per image", "worker_cpu", "{:.2f}"),
+            ("once started: other processes CPU s per image", "other_cpu", "{:.3f}"),
+            ("once started: driver CPU s per image", "driver_cpu", "{:.3f}"),
+            ("whole run: all CPU s per image", "all_cpu_run", "{:.2f}"),
+            ("images/s on 2 idle cores (from CPU s)", "idle_rate", "{:.3f}"),
+            ("load average at the end (2 cores)", "load", "{:.1f}")]
     for label, key, fmt in rows:
         print(f"| {label} | " + " | ".join(fmt.format(med[m][key]) for m in runs) + " |")
     if "local" in med:
-        ratios = (f"{med[m]['rate'] / med['local']['rate']:.2f}" for m in runs)
-        print("| throughput / local | " + " | ".join(ratios) + " |")
+        for label, key in (("throughput / local", "rate"), ("2-idle-core rate / local", "idle_rate")):
+            ratios = (f"{med[m][key] / med['local'][key]:.2f}" for m in runs)
+            print(f"| {label} | " + " | ".join(ratios) + " |")
     print("\nper run (images/s once started): " + "; ".join(
         f"{m} " + ", ".join(f"{r['rate']:.3f}" for r in rs) for m, rs in runs.items()))
 

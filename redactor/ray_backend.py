@@ -154,10 +154,12 @@ def _pass(chunks: list[list[batch.Job]], opts: batch.Options,
             max_task_retries=MAX_TASK_RETRIES,
         )
     returned: set[int] = set()
-    for row in ds.iter_rows():
-        i = int(row["index"])
-        returned.add(i)
-        yield batch.Outcome(jobs[i], str(row["status"]), str(row["message"]), int(row["findings"]))
+    # One output block per chunk, handed over as soon as it is done (no prefetching: the bar moves).
+    for block in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
+        for i, status, message, findings in zip(block["index"], block["status"], block["message"],
+                                                block["findings"], strict=True):
+            returned.add(int(i))
+            yield batch.Outcome(jobs[int(i)], str(status), str(message), int(findings))
     return [j for i, j in enumerate(jobs) if i not in returned]
 
 
