@@ -20,6 +20,7 @@ import importlib.util
 import json
 import logging
 import os
+import socket
 import warnings
 from collections.abc import Generator, Iterator
 from dataclasses import replace
@@ -83,13 +84,33 @@ def _connect(address: str | None) -> bool:
         return False
     quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}  # the CLI reports outcomes
     if address:
-        ray.init(address=address, **quiet)
+        _check_reachable(address)
+        try:
+            ray.init(address=address, **quiet)
+        except (ConnectionError, RuntimeError) as e:  # Ray's own errors: refused, wrong token
+            raise RedactorError(
+                f"could not join the Ray cluster at {address}: {str(e).splitlines()[0]} Check the address "
+                "(`ray status` on the head node) and, with token authentication (Ray's default on a local "
+                "`ray start --head`), run with RAY_AUTH_MODE=token and the cluster's token in ~/.ray/auth_token "
+                "or RAY_AUTH_TOKEN") from e
     else:
         # "local": a new cluster even if one was started on this machine before (plain ray.init()
         # would join it); no dashboard. Ray binds its ports to the machine's address whatever it
         # is told (127.0.0.1 is "resolved" to it); 2.60 guards them with token authentication.
         ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
     return True
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on a HOST:PORT where nothing listens: ray.init waits there for minutes."""
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return  # ray://, "auto": left to Ray
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        raise RedactorError(f"could not join the Ray cluster at {address}: {e}. Check the address "
+                            "(`ray start --head` prints it; `ray status` on the head node)") from e
 
 
 def _actors_for_cluster(worker_gb: float) -> int:

@@ -147,7 +147,11 @@ def test_an_image_that_kills_every_actor_fails_alone_and_the_batch_goes_on(tmp_p
     assert not list(out.glob(".*.tmp"))
 
 
-def test_ray_address_needs_the_ray_backend(tmp_path):
+def test_ray_address_needs_the_ray_backend_and_a_cluster_there(tmp_path):
     noise_images(tmp_path / "in", 1, size=(40, 40))
     proc = redact(tmp_path / "in", "-o", tmp_path / "out", "--ray-address", "127.0.0.1:6379", check=2)
     assert "--backend ray" in proc.stderr
+    # Nothing listens on port 1: exit 2 at once (ray.init alone would wait for minutes).
+    proc = redact(tmp_path / "in", "-o", tmp_path / "out", "--backend", "ray", "--ray-address", "127.0.0.1:1", check=2)
+    assert "could not join the Ray cluster at 127.0.0.1:1" in proc.stderr
+    assert not (tmp_path / "out" / "img_00.png").exists()
