@@ -35,9 +35,9 @@ from .models import versions
 #: retries of one chunk its images count as failed (exit 1) and the batch goes on.
 MAX_TASK_RETRIES = 2
 
-#: Test hook, for the test suite only: an actor exits (as if killed) just before writing the
-#: image of this file name (after its chunk was analysed and the images before it written). With
-#: the marker variable set, only while that file does not exist, which it creates: once.
+#: Test hook, for the test suite only: an actor exits (as if killed) just before the image of
+#: this file name is written, the images before it in its chunk being written. With the marker
+#: variable set, only while that file does not exist, which it creates: once.
 TEST_EXIT_ON, TEST_EXIT_MARKER = "REDACTOR_TEST_ACTOR_EXIT_ON", "REDACTOR_TEST_ACTOR_EXIT_MARKER"
 
 INSTALL_HINT = "pip install 'redactor[ray]'"
@@ -152,6 +152,8 @@ def _pass(chunks: list[list[batch.Job]], opts: batch.Options,
           actors: int) -> Generator[batch.Outcome, None, list[batch.Job]]:
     """One Ray Data pass over ``chunks``: yields what came back, returns the jobs that did not."""
     import ray.data
+    import ray.data.exceptions
+    import ray.exceptions
 
     jobs = [j for chunk in chunks for j in chunk]
     rows, k = [], 0
@@ -175,12 +177,17 @@ def _pass(chunks: list[list[batch.Job]], opts: batch.Options,
             max_task_retries=MAX_TASK_RETRIES,
         )
     returned: set[int] = set()
-    # One output block per chunk, handed over as soon as it is done (no prefetching: the bar moves).
-    for block in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
-        for i, status, message, findings in zip(block["index"], block["status"], block["message"],
-                                                block["findings"], strict=True):
-            returned.add(int(i))
-            yield batch.Outcome(jobs[int(i)], str(status), str(message), int(findings))
+    try:
+        # One output block per chunk, handed over as soon as it is done (no prefetching: the bar moves).
+        for block in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
+            for i, status, message, findings in zip(block["index"], block["status"], block["message"],
+                                                    block["findings"], strict=True):
+                returned.add(int(i))
+                yield batch.Outcome(jobs[int(i)], str(status), str(message), int(findings))
+    except (ray.exceptions.RayError, ray.data.exceptions.SystemException) as e:
+        # The whole run stopped (actors that cannot start: another redactor on a node, no memory).
+        raise RedactorError(f"the Ray run stopped: {str(e).strip().splitlines()[-1]} Images finished so far "
+                            "are kept; run the same command again to resume") from e
     return [j for i, j in enumerate(jobs) if i not in returned]
 
 
@@ -195,8 +202,11 @@ class _RedactChunks:
     def __init__(self, opts: batch.Options, expect: dict[str, Any]) -> None:
         here = _identity()
         if here != expect:
-            raise RedactorError(f"this Ray node has {here}, the driver {expect}: install the same redactor "
-                                "and models (requirements.lock) on every node")
+            mine, theirs = ({"redactor": i["redactor"], **i["models"]} for i in (here, expect))
+            differ = "; ".join(f"{k}: {mine.get(k)} here, {theirs.get(k)} on the driver"
+                               for k in sorted(mine | theirs) if mine.get(k) != theirs.get(k))
+            raise RedactorError(f"a Ray node differs from the driver ({differ}): install the same redactor and "
+                                "models (requirements.lock) on every node")
         self.worker = batch.Worker(opts)
         self.exit_on = os.environ.get(TEST_EXIT_ON), os.environ.get(TEST_EXIT_MARKER)
 
