@@ -3,6 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EASYOCR := $(VENV)/.installed-easyocr
+RAY := $(VENV)/.installed-ray
 
 .PHONY: demo test lint bench clean system
 
@@ -22,6 +23,12 @@ $(EASYOCR): $(STAMP)
 	$(PY) -m pip install -q -c requirements.lock -e '.[dev,easyocr,web]'
 	touch $(EASYOCR)
 
+# The optional Ray backend (redactor[ray]: Ray Data with pyarrow and pandas, ≈600 MB, ≈20 s). The
+# tests start a small local cluster with it.
+$(RAY): $(STAMP)
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev,ray]'
+	touch $(RAY)
+
 # Debian tools the tests use (exiftool reads metadata back; chromium runs the review page's browser
 # tests, since Playwright's own browser download is not reachable). Installed only when missing.
 system:
@@ -30,7 +37,7 @@ system:
 demo: $(STAMP)
 	$(VENV)/bin/redactor redact samples -o out
 
-test: $(EASYOCR) system lint
+test: $(EASYOCR) $(RAY) system lint
 	$(PY) -m pytest -q -rs  # -rs: say why a test was skipped (the GPU test, without a GPU)
 
 lint: $(STAMP)

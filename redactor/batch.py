@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -186,9 +186,18 @@ def is_done(job: Job, opts: Options) -> bool:
         return False  # output or input gone or unreadable: redo (the input's error comes then)
 
 
+Execute = Callable[[list[Job], Options], Iterable[Outcome]]
+
+
 def run(jobs: list[Job], opts: Options, *, jobs_n: int = 1,
-        on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Redact every job; ``on_outcome`` is called after each image (progress)."""
+        on_outcome: Callable[[Outcome], None] | None = None, execute: Execute | None = None) -> list[Outcome]:
+    """Redact every job; ``on_outcome`` is called after each image (progress).
+
+    ``execute`` redacts the jobs left after skipping the done ones, one Outcome per job, in any
+    order: by default ``jobs_n`` local worker processes; ``ray_backend.executor`` runs them on a
+    Ray cluster. Both send each chunk through :class:`Worker`, so skipping, resuming and the
+    bytes written are the same.
+    """
     outcomes: list[Outcome] = []
     todo = []
     _remove_stale_temp_files(jobs)
@@ -199,10 +208,14 @@ def run(jobs: list[Job], opts: Options, *, jobs_n: int = 1,
                 on_outcome(outcomes[-1])
         else:
             todo.append(j)
-    for outcome in _execute(todo, opts, jobs_n):
+    if execute is None:
+        def execute(todo: list[Job], opts: Options) -> Iterable[Outcome]:
+            return _execute(todo, opts, jobs_n)
+    for outcome in execute(todo, opts):
         outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
+    _remove_stale_temp_files(jobs)  # left by a worker that died mid-write (its image was redone)
     return outcomes
 
 
@@ -236,7 +249,7 @@ def _execute(todo: list[Job], opts: Options, jobs_n: int) -> Iterator[Outcome]:
     chunks, processes, threads = split_work(todo, jobs_n)
     opts = replace(opts, threads=opts.threads or threads)
     if processes == 1:
-        worker = _Worker(opts)
+        worker = Worker(opts)
         for chunk in chunks:
             yield from worker.process(chunk)
         return
@@ -248,12 +261,12 @@ def _execute(todo: list[Job], opts: Options, jobs_n: int) -> Iterator[Outcome]:
             yield from outcomes
 
 
-_WORKER: _Worker | None = None
+_WORKER: Worker | None = None
 
 
 def _init_worker(opts: Options) -> None:
     global _WORKER
-    _WORKER = _Worker(opts)
+    _WORKER = Worker(opts)
 
 
 def _work(chunk: list[Job]) -> list[Outcome]:
@@ -261,8 +274,9 @@ def _work(chunk: list[Job]) -> list[Outcome]:
     return list(_WORKER.process(chunk))
 
 
-class _Worker:
-    """One Redactor per process, built once (model load ≈1 s)."""
+class Worker:
+    """One Redactor per process (or Ray actor), built once (model load ≈1 s). ``process`` redacts
+    a chunk and writes its outputs and reports: both backends call it, so both write the same."""
 
     def __init__(self, opts: Options) -> None:
         from .detect.text import TextOptions
@@ -312,18 +326,23 @@ class _Worker:
                                 f"output ({left}); the output was not written. Check the policy's padding")
 
     def _fail(self, job: Job, error: BaseException) -> Outcome:
-        message = str(error) if str(job.src) in str(error) else f"{job.src}: {error}"
-        # A stale output from an earlier run must not sit beside a report saying "failed".
-        for stale in {job.out, _previous_output(job)}:
-            if stale is not None:
-                stale.unlink(missing_ok=True)
-        rep = report.build(name=str(job.src), status="failed", policy=self.opts.policy, error=message,
-                           ocr=self.opts.ocr)
-        try:
-            io.write_atomic(job.report, report.dumps(rep))
-        except OSError as e:
-            message += f" (and its report could not be written: {e})"
-        return Outcome(job, "failed", message)
+        return record_failure(job, error, self.opts)
+
+
+def record_failure(job: Job, error: BaseException, opts: Options) -> Outcome:
+    """Fail an image: remove any output an earlier run left for it, write a "failed" report."""
+    message = str(error) if str(job.src) in str(error) else f"{job.src}: {error}"
+    # A stale output from an earlier run must not sit beside a report saying "failed".
+    for stale in {job.out, _previous_output(job)}:
+        if stale is not None:
+            stale.unlink(missing_ok=True)
+    rep = report.build(name=str(job.src), status="failed", policy=opts.policy, error=message,
+                       ocr=opts.ocr)
+    try:
+        io.write_atomic(job.report, report.dumps(rep))
+    except OSError as e:
+        message += f" (and its report could not be written: {e})"
+    return Outcome(job, "failed", message)
 
 
 def _previous_output(job: Job) -> Path | None:

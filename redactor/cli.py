@@ -55,7 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
     p.add_argument("--dry-run", action="store_true", help="write reports only, no images")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help=f"worker processes (default: one per core as memory allows; {_default_jobs()} on this machine)")
+                   help=f"worker processes, or Ray actors with --backend ray (default: one per core as memory "
+                   f"allows; {_default_jobs()} on this machine, or the whole Ray cluster's cores)")
+    p.add_argument("--backend", choices=["local", "ray"], default="local",
+                   help="where the workers run: local processes (default), or a Ray cluster (pip install "
+                   "'redactor[ray]'; inputs and OUTDIR must be paths every node reaches)")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="with --backend ray: join this running cluster (default: start one on this machine)")
     resume = p.add_mutually_exclusive_group()
     resume.add_argument("--resume", action="store_true",
                         help="skip images already done with the same content and policy (the default)")
@@ -225,10 +231,18 @@ def cmd_redact(args: argparse.Namespace) -> int:
 
     from . import batch, io
 
+    if args.jobs is not None and args.jobs < 1:
+        raise RedactorError(f"--jobs {args.jobs}: use 1 or more")
+    execute = None
+    if args.backend == "ray":
+        from . import ray_backend
+
+        ray_backend.check_installed()
+        execute = ray_backend.executor(args.ray_address, args.jobs, worker_gb=WORKER_GB.get(args.ocr, 2.0))
+    elif args.ray_address:
+        raise RedactorError("--ray-address needs --backend ray")
     if args.jobs is None:
         args.jobs = _default_jobs(args.ocr)
-    if args.jobs < 1:
-        raise RedactorError(f"--jobs {args.jobs}: use 1 or more")
     policy = _load_policy(args.policy)
     jobs = batch.plan(args.inputs, args.output)
     if not jobs:
@@ -246,7 +260,7 @@ def cmd_redact(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     with bar:  # closed (its line ended) before any error or interruption is printed
-        outcomes = batch.run(jobs, opts, jobs_n=args.jobs, on_outcome=progress)
+        outcomes = batch.run(jobs, opts, jobs_n=args.jobs, on_outcome=progress, execute=execute)
     failed = [o for o in outcomes if o.status == "failed"]
     print(f"redactor: {batch.summary(outcomes, time.perf_counter() - t0)}; outputs and reports in {args.output}")
     if failed:
