@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from ..errors import PolicyError
 from ..types import TEXT_CATEGORIES, Category, Hit
 from .context import FUZZY_LABEL_VALUE, LABEL_ONLY, LABEL_VALUE, LIFTED, STRONG, WEAK, fuzzy_label_of, label_of
+from .ner import NameModels
 from .normalise import normalise, views
-from .patterns import RECOGNIZERS
+from .patterns import RECOGNIZERS, Match
 
 __all__ = ["TextClassifier", "normalise"]
 
@@ -42,12 +43,15 @@ class TextClassifier:
     deny_terms: case-insensitive substrings always reported as ``custom`` (score 1.0).
     deny_patterns: regexes always reported as ``custom``; an invalid one raises PolicyError.
     allow_terms: a hit lying inside an occurrence of one of these is dropped (a public figure).
+    names: the name models (ner.py) to use; by default a new one, loaded at the first line that
+    needs it. Share one between classifiers to load the models once.
     """
 
     def __init__(self, categories: frozenset[Category] = frozenset(TEXT_CATEGORIES), *,
                  deny_terms: Sequence[str] = (), deny_patterns: Sequence[str] = (),
-                 allow_terms: Sequence[str] = ()) -> None:
+                 allow_terms: Sequence[str] = (), names: NameModels | None = None) -> None:
         self.categories = frozenset(categories)
+        self._names = names if names is not None else NameModels()
         self._deny = tuple(normalise(t).casefold() for t in deny_terms if t.strip())
         self._allow = tuple(normalise(t).casefold() for t in allow_terms if t.strip())
         deny_rx = []
@@ -62,11 +66,11 @@ class TextClassifier:
     def classify(self, text: str) -> tuple[Hit, ...]:
         """Hits in one line, strongest first; spans index ``text``. Scores below the policy
         threshold are candidates that context may lift."""
-        return self._finish(text, self._raw(text))
+        return self._finish(text, self._raw(text, self._find_names([text])[0]))
 
     def classify_lines(self, lines: Sequence[str]) -> list[tuple[Hit, ...]]:
         """Hits for each line of one note (reading order), lifted by the note's other lines."""
-        raw = [self._raw(t) for t in lines]
+        raw = [self._raw(t, names) for t, names in zip(lines, self._find_names(lines), strict=True)]
         for i, text in enumerate(lines):
             label = label_of(normalise(text))
             if label is None or not label[3]:
@@ -85,8 +89,17 @@ class TextClassifier:
                    for hits in raw]
         return [self._finish(t, hits) for t, hits in zip(lines, raw, strict=True)]
 
-    def _raw(self, text: str) -> list[Hit]:
+    def _find_names(self, lines: Sequence[str]) -> list[list[Match]]:
+        """The name models' matches for each line (one batch), or none when names are off."""
+        if "name" not in self.categories:
+            return [[] for _ in lines]
+        return self._names.find([normalise(t) for t in lines])
+
+    def _raw(self, text: str, names: list[Match]) -> list[Hit]:
         best: dict[tuple[str, int, int], Hit] = {}
+        # The models read the base view (normalised: same length as the line, so spans carry over).
+        for cat, s, e, score, name in names:
+            best[(cat, s, e)] = Hit(cat, s, e, score, name)
         for view in views(text):
             keep = _VIEW_CATEGORIES[view.name]
             for rec in RECOGNIZERS:

@@ -21,10 +21,12 @@ from ..types import Category
 from .names import (
     EN_GIVEN_SYLLABLES,
     EN_PLACE_NAMES,
+    EN_SLOGAN_VERBS,
     EN_SURNAMES,
     EN_WESTERN_GIVEN,
     EN_WESTERN_SURNAMES,
     MAIL_DOMAINS,
+    NAME_DEMANDS,
     REGION_NAMES,
     ZH_COMPOUND_SURNAMES,
     ZH_GIVEN_CHARS,
@@ -236,10 +238,18 @@ def name_matches(text: str) -> Iterator[Match]:
 
 def _place_or_repeat(m: re.Match[str], text: str) -> bool:
     """A name-shaped match that shares a word with a place name ("Wong Tai Sin"; "Free Hong"
-    in "Free Hong Kong", where a slogan's verb reads as a given name before "Hong"), or that is
-    one word repeated ("Ho Ho Ho")."""
+    in "Free Hong Kong", where a slogan's verb reads as a given name before "Hong"), that is
+    one word repeated ("Ho Ho Ho"), or that a demand follows: a slogan about a public figure
+    ("X step down")."""
     overlaps_place = any(p.start() < m.end() and m.start() < p.end() for p in _PLACES.finditer(text))
-    return overlaps_place or len(set(m.group().lower().split())) == 1
+    demand = any(d in text[m.start():].lower() for d in NAME_DEMANDS)
+    return overlaps_place or demand or _campaign(text[:m.start()]) or len(set(m.group().lower().split())) == 1
+
+
+def _campaign(before: str) -> bool:
+    """Only a slogan verb stands before the name: a campaign for a public figure ("Free X",
+    "Release X"), a slogan."""
+    return before.strip().lower() in EN_SLOGAN_VERBS
 
 
 def zh_name_line_score(line: str) -> float:
