@@ -27,14 +27,26 @@ from pathlib import Path
 
 from redactor import Policy
 from redactor.classify import TextClassifier
-from redactor.layout import group_lines
-from redactor.types import TEXT_CATEGORIES, Quad
+from redactor.layout import group_lines, merge_rows
+from redactor.types import TEXT_CATEGORIES, Detection, Quad
 
 
 def _quad(region: dict) -> Quad:
     if region.get("polygon") and len(region["polygon"]) == 4:
         return Quad.from_array(region["polygon"])
     return Quad.from_box(*region["bbox"])
+
+
+def _row_holding(quad: Quad, rows: list[Detection]) -> int:
+    """Index of the merged row whose quad holds the centre of ``quad`` (the nearest otherwise)."""
+    cx, cy = quad.array().mean(axis=0)
+    best, best_d = 0, float("inf")
+    for i, row in enumerate(rows):
+        x0, y0, x1, y1 = row.quad.bbox()
+        d = max(x0 - cx, 0, cx - x1) + max(y0 - cy, 0, cy - y1)
+        if d < best_d:
+            best, best_d = i, d
+    return best
 
 
 def main() -> int:
@@ -64,27 +76,37 @@ def main() -> int:
             regions = [r for r in data["regions"] if r["category"] == "text" and r.get("text", "").strip()]
             if not regions:
                 continue
-            groups = ([[i] for i in range(len(regions))] if args.by_line
-                      else group_lines([_quad(r) for r in regions]))
-            for group in groups:
-                texts = [regions[i]["text"] for i in group]
-                t = time.perf_counter()
-                results = clf.classify_lines(texts)
-                elapsed += time.perf_counter() - t
-                n_lines += len(texts)
-                for i, hits in zip(group, results, strict=True):
-                    r = regions[i]
-                    if r.get("optional"):
-                        continue
-                    pii = r.get("pii", "none")
-                    hid = any(h.score >= policy.text_threshold for h in hits)
-                    total[pii] += 1
-                    hidden[pii] += hid
-                    if args.misses and hid != (pii != "none"):
-                        best = max(hits, key=lambda h: h.score, default=None)
-                        why = f"{best.category}/{best.recognizer} {best.score:.2f}" if best else "-"
-                        print(f"{'MISS' if pii != 'none' else 'HID '} {pii:8} {sidecar.name[:-5]}: "
-                              f"{r['text']!r}  [{why}]", file=sys.stderr)
+            # Annotators draw some rows word by word ("David" | "Johnson"); OCR's fragments are
+            # joined into rows before classification (layout.merge_rows), so they are here too:
+            # each region is then judged by the row that holds its centre.
+            rows = merge_rows([Detection(kind="text", quad=_quad(r), score=1.0, detector="truth", text=r["text"])
+                               for r in regions])
+            row_of = [_row_holding(_quad(r), rows) for r in regions]
+            groups = ([[i] for i in range(len(rows))] if args.by_line
+                      else group_lines([row.quad for row in rows]))
+            notes = [[rows[i].text or "" for i in group] for group in groups]
+            t = time.perf_counter()
+            if args.by_line or not hasattr(clf, "classify_notes"):  # older versions: one note at a time
+                results = [clf.classify_lines(note) for note in notes]
+            else:
+                results = clf.classify_notes(notes)
+            elapsed += time.perf_counter() - t
+            n_lines += len(rows)
+            row_hits = {i: hits for group, note_hits in zip(groups, results, strict=True)
+                        for i, hits in zip(group, note_hits, strict=True)}
+            for r, row in zip(regions, row_of, strict=True):
+                hits = row_hits[row]
+                if r.get("optional"):
+                    continue
+                pii = r.get("pii", "none")
+                hid = any(h.score >= policy.text_threshold for h in hits)
+                total[pii] += 1
+                hidden[pii] += hid
+                if args.misses and hid != (pii != "none"):
+                    best = max(hits, key=lambda h: h.score, default=None)
+                    why = f"{best.category}/{best.recognizer} {best.score:.2f}" if best else "-"
+                    print(f"{'MISS' if pii != 'none' else 'HID '} {pii:8} {sidecar.name[:-5]}: "
+                          f"{r['text']!r}  [{why}]", file=sys.stderr)
         out[corpus.name] = {k: [hidden[k], total[k]] for k in sorted(total)}
         pii_h = sum(hidden[k] for k in total if k != "none")
         pii_n = sum(total[k] for k in total if k != "none")

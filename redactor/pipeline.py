@@ -291,10 +291,11 @@ class Redactor:
         return _Analysed(w.loaded, decisions, w.timings)
 
     def _classify(self, lines: list[Detection]) -> list[tuple[Hit, ...]]:
-        """Classify each line with the other lines of its note as context."""
+        """Classify each line with the other lines of its note, and the image's notes, as context."""
         hits: list[tuple[Hit, ...]] = [()] * len(lines)
-        for group in group_lines([d.quad for d in lines]):
-            group_hits = self._classifier.classify_lines([lines[i].text for i in group])
+        groups = group_lines([d.quad for d in lines])
+        notes = self._classifier.classify_notes([[lines[i].text for i in group] for group in groups])
+        for group, group_hits in zip(groups, notes, strict=True):
             for i, line_hits in zip(group, group_hits, strict=True):
                 hits[i] = line_hits
         return hits

@@ -144,7 +144,9 @@ EN_SLOGAN_VERBS = frozenset(
 )
 
 # A demand after a name makes the line a slogan about a public figure ("X step down", "X 下台").
-NAME_DEMANDS = ("step down", "stepdown", "resign", "must go", "get out", "out!", "下台", "落台", "辭職", "問責")
+# (OpenCC's s2t, which normalise() applies, writes 台 as 臺: both spellings are listed.)
+NAME_DEMANDS = ("step down", "stepdown", "resign", "must go", "get out", "out!", "下台", "下臺", "落台", "落臺", "辭職",
+                "問責")
 
 # Words that introduce a person right after them (bylines, quotes, letters, form fields) or right
 # before them ("X said"). A name entity next to one is someone's name even in running text.
@@ -154,5 +156,14 @@ EN_CUES_BEFORE = frozenset(
     "spokesman spokeswoman spokesperson name".split()
 )
 EN_CUES_AFTER = frozenset("said says told wrote added explained recalled reported".split())
+# Labels of a form field that holds a person ("Contact: ...", "聯絡人：..."): the value after
+# the colon is a name when it is words without digits (patterns.py, "person-field").
+PERSON_FIELDS = (
+    "Contact(?: person)?", "Attn", "Attention", "Signed(?: by)?", "Holder", "Card ?holder", "Applicant", "Customer",
+    "Patient", "Passenger", "Guest", "Driver", "Owner", "Author", "Reporter", "Photographer", "Prepared by",
+    "Approved by", "Received by", "Issued to", "Bearer", "Employee", "Tenant", "Landlord", "Recipient", "Sender",
+    "聯絡人", "申請人", "持證人", "持卡人", "負責人", "收件人", "寄件人", "簽署", "經手人", "客戶", "病人", "乘客", "司機",
+    "業主", "租客", "記者", "撰文", "攝影", "作者", "編輯",
+)
 ZH_CUES = ("記者", "撰文", "文：", "編輯", "攝影", "圖：", "受訪者", "報道", "報導", "說", "表示", "指出", "稱", "透露",
            "聯絡人", "申請人", "持證人", "負責人", "收件人", "寄件人", "簽署", "經手人", "姓名", "：", ":")

