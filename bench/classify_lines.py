@@ -53,6 +53,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus", nargs="+", type=Path)
     ap.add_argument("--by-line", action="store_true", help="classify each line alone, without its note")
+    ap.add_argument("--no-merge", action="store_true", help="judge the annotated lines as drawn, without joining rows")
     ap.add_argument("--misses", action="store_true", help="print missed and wrongly hidden lines")
     ap.add_argument("--json", type=Path, help="write the counts here")
     args = ap.parse_args()
@@ -79,9 +80,10 @@ def main() -> int:
             # Annotators draw some rows word by word ("David" | "Johnson"); OCR's fragments are
             # joined into rows before classification (layout.merge_rows), so they are here too:
             # each region is then judged by the row that holds its centre.
-            rows = merge_rows([Detection(kind="text", quad=_quad(r), score=1.0, detector="truth", text=r["text"])
-                               for r in regions])
-            row_of = [_row_holding(_quad(r), rows) for r in regions]
+            drawn = [Detection(kind="text", quad=_quad(r), score=1.0, detector="truth", text=r["text"])
+                     for r in regions]
+            rows = drawn if args.no_merge else merge_rows(drawn)
+            row_of = list(range(len(regions))) if args.no_merge else [_row_holding(_quad(r), rows) for r in regions]
             groups = ([[i] for i in range(len(rows))] if args.by_line
                       else group_lines([row.quad for row in rows]))
             notes = [[rows[i].text or "" for i in group] for group in groups]

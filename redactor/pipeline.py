@@ -85,6 +85,9 @@ class Redactor:
             categories=frozenset(text_categories), deny_terms=policy.deny,
             deny_patterns=policy.deny_patterns, allow_terms=policy.allow,
         )
+        # Plate readings (cascade crops, two-row re-reads) need the plate patterns only: no name
+        # model runs on them (the same categories and allow list as above, less all but plates).
+        self._plate_text = TextClassifier(frozenset(text_categories) & {"plate"}, allow_terms=policy.allow)
         self._plates = (
             CascadePlateDetector()
             if "plate" in policy.protect and self._text is not None else None
@@ -307,7 +310,7 @@ class Redactor:
         if seen and _PLATE_SHAPE.match(text):
             return True
         return any(h.category == "plate" and h.score >= self.policy.text_threshold
-                   for h in self._classifier.classify(text))
+                   for h in self._plate_text.classify(text))
 
 _WHOLE_PLATE = {"hk-plate", "generic-plate"}
 _PLATE_SHAPE = re.compile(r"^\s*(?=(?:[^0-9]*[0-9]))(?:[A-Z0-9][\s·:.-]?){5,8}\s*$")

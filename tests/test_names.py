@@ -21,7 +21,7 @@ def names(text, threshold=0.5):
     "text",
     [
         # a card's or an ID's name line, in any case
-        "Priya Natarajan", "Tomasz Kowalski", "HENRIK LARSEN", "Siobhan Kelly, Senior Analyst",
+        "Priya Natarajan", "Tomasz Kowalski", "MARIA LINDQVIST", "Siobhan Kelly, Senior Analyst",
         # bylines, captions and quotes in an article
         "By Rachel Ostrowski | Staff reporter", "Photo: Kenji Watanabe", "said Marguerite in an interview",
         "The minister, Olusegun Adeyemi, said on Monday", "Reporting by Lars Nilsson; editing by Mei Tanaka",
@@ -53,6 +53,11 @@ def test_names_that_stand_alone_are_found(text):
         "光復香港 時代革命", "祝福大家", "齊上齊落", "香港人加油", "五大訴求 缺一不可",
         # signs and wishes
         "Happy New Year", "Closed on Sunday", "Good morning everyone", "Contact us",
+        # a menu's or a receipt's items: title-cased capitals and item lines the model reads as
+        # people; no word of them is in the name lists, and no prose surrounds them
+        "ALMOND CAKE", "KAYA TOAST", "WONTON MEE", "Hazel Nut Latte x2",
+        # a document's title
+        "DRIVER LICENSE", "Identity Card",
     ],
 )
 def test_slogans_places_and_shops_are_not_names(text):
@@ -70,6 +75,19 @@ def test_slogans_places_and_shops_are_not_names(text):
 def test_name_model_scores(text, low, high):
     score = max((h.score for h in CLF.classify(text) if h.recognizer == "ner-en"), default=0.0)
     assert low <= score <= high, (text, CLF.classify(text))
+
+
+def test_a_menu_item_is_not_lifted_by_the_shops_phone_number():
+    """A receipt carries the shop's phone and address: its item lines must not become names."""
+    hits = CLF.classify_lines(["KAYA TOAST", "Hazel Nut Latte x2", "Tel 2345 6789"])
+    assert not any(h.score >= 0.5 for line in hits[:2] for h in line), hits
+
+
+def test_an_unfamiliar_name_in_capitals_is_found_on_an_identity_document():
+    mrz = "L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+    assert not names("HENRIK LARSEN")  # title-cased capitals, no word in the lists: weak alone
+    hits = CLF.classify_notes([["HENRIK LARSEN"], [mrz]])
+    assert any(h.category == "name" and h.score >= 0.5 for h in hits[0][0]), hits
 
 
 def test_a_single_word_name_is_lifted_on_a_personal_note():

@@ -32,7 +32,7 @@ from .context import (
     fuzzy_label_of,
     label_of,
 )
-from .ner import NameModels
+from .ner import DOCUMENT_ONLY, NameModels
 from .normalise import normalise, views
 from .patterns import RECOGNIZERS, Match
 
@@ -103,7 +103,7 @@ class TextClassifier:
         raws = [self._note(note, [next(found) for _ in note]) for note in notes]
         if any(h.category == "id" and h.score >= STRONG for raw in raws for hits in raw for h in hits):
             raws = [[[Hit(h.category, h.start, h.end, LIFTED, h.recognizer + "+context:id-document")
-                      if h.recognizer in DOCUMENT_NAME_RECOGNIZERS and WEAK <= h.score < LIFTED else h
+                      if h.recognizer in DOCUMENT_NAME_RECOGNIZERS and DOCUMENT_ONLY <= h.score < LIFTED else h
                       for h in hits] for hits in raw] for raw in raws]
         return [[self._finish(t, hits) for t, hits in zip(note, raw, strict=True)]
                 for note, raw in zip(notes, raws, strict=True)]

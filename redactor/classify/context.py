@@ -39,7 +39,7 @@ _LABEL_TABLE: tuple[tuple[str, str, bool], ...] = (
     ("plate", r"車牌號碼|車牌|\bPlate\b|\bReg\.? No\.?", True),
     ("id", r"身份證號碼|身份證|身分證|公民身份號碼|護照號碼|護照|通行證號碼|證件號碼|駕駛執照號碼|帳戶號碼|賬戶號碼|帳號|賬號|"
            r"\bHKID\b|\bID No\.?|\bPassport(?: No\.?)?|\bDocument No\.?|\bCard No\.?|\bAccount No\.?|"
-           r"\bLicen[cs]e No\.?|\bDriver'?s? Licen[cs]e(?: No\.?)?", True),
+           r"\bLicen[cs]e No\.?|\bDriver'?s? Licen[cs]e No\.?", True),  # "DRIVER LICENSE" alone is a card's title
     ("role", r"警員編號|編號|職位|職級|\bRank\b", True),
     ("handle", r"\bIG\b|\bFB\b|\bTG\b|\bInstagram\b|\bFacebook\b|\bTelegram\b|\bTwitter\b|微博|微信|\bWeChat\b", False),
 )

@@ -128,7 +128,9 @@ EN_NOT_PERSON_LAST = frozenset(
     "group holdings restaurant cafe café bakery kitchen bar hotel harbour harbor island hill hills valley bridge "
     "tunnel beach river shop store mart pharmacy salon studio theatre theater cinema stadium library museum "
     "police district council party association union society foundation church news daily post times press "
-    "club bureau department ministry office government".split()
+    "club bureau department ministry office government "
+    # a document's title ("Driver License", "Identity Card")
+    "license licence card passport permit certificate identity insurance member membership visa".split()
 )
 
 # Titles, ranks and slogan verbs that precede a name. Titles and ranks are dropped from a name

@@ -17,8 +17,12 @@ place ("Causeway Bay"), ends with a business or building word ("Tai Cheong Baker
 slogan verb ("Free X") or precedes a demand ("X step down", "X下台") is no one's private name;
 one alone on its line or next to a byline or quote cue ("By", "said", "記者", a colon) is.
 
-Scores: 0.7 a name alone on its line or next to a cue; 0.6 a full name in running text; 0.45 a
-single word alone on a line, 0.35 inside running text (weak: hidden on a personal note only).
+Scores: 0.7 a name alone on its line or next to a cue; 0.6 a full name in running text (prose:
+a name word from the lists, or lower-case words around it; a receipt's item line or a header
+gets 0.2, like the next two); 0.45 a
+single word alone on a line (weak: hidden on a personal note or an identity document); 0.2 a
+single word inside running text, or an entity on an all-capitals line with no word from the name
+lists ("CARRY OUT NOW" reads as a person once title-cased; hidden on an identity document only).
 
 Both models load at the first line that needs one (spaCy ≈0.4 s, jieba ≈1-2 s, measured in
 bench/README.md), once per :class:`NameModels`; a TextClassifier holds one and reuses it.
@@ -67,7 +71,9 @@ Match = tuple[Category, int, int, float, str]  # as in patterns.py
 ALONE = 0.7  # a name alone on its line, or next to a cue
 RUNNING = 0.6  # a full name inside running text
 WORD_ALONE = 0.45  # one word alone on a line ("Paul"): a given name or a sign; weak
-WORD_RUNNING = 0.35  # one word in running text; weak
+# Below context.WEAK, so a note's phone number does not lift them (receipts and shop signs carry
+# the shop's phone and address beside their items): only an identity document in the image does.
+DOCUMENT_ONLY = 0.2  # one word in running text; an all-capitals entity without a known name word
 SHOP_LIKE = 0.45  # given-name syllables without a surname ("Wing Wah"): a shop's sign as often as a person
 ZH_RUNNING = 0.55  # surname + two characters, tagged nr, inside a Chinese sentence
 
@@ -83,6 +89,8 @@ _EN_PLACES = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in (*EN_PLACE_NAM
 _ZH_PLACES = re.compile("|".join(re.escape(p) for p in ZH_PLACE_NAMES))
 _EN_SURNAMES = frozenset(s.lower() for s in EN_SURNAMES) | EN_WESTERN_SURNAMES
 _PUNCT = re.compile(r"^[\W_]+$")
+# A postcode right after the entity makes it a town ("Springvale, 3171", "Cheras 43200").
+_POSTCODE_AFTER = re.compile(r"[\s,]*\d{4,6}\b")
 
 
 class NameModels:
@@ -174,6 +182,7 @@ def english_names(text: str, doc: Any) -> list[Match]:
     """Weigh each PERSON entity of ``doc`` (spaCy's reading of ``text``)."""
     out: list[Match] = []
     lowered = text.lower()
+    capitals = _cased_for_ner(text) != text  # the model read a title-cased copy
     places = [(m.start(), m.end()) for m in _EN_PLACES.finditer(text)]
     first_word = next((t.i for t in doc if not _PUNCT.match(t.text)), -1)
     for ent in doc.ents:
@@ -200,16 +209,24 @@ def english_names(text: str, doc: Any) -> list[Match]:
                 or any(s < end and start < e for s, e in places)
                 or (len(lows) > 1 and len(set(lows)) == 1)
                 or all(t.text.islower() for t in words)
-                or any(d in lowered[start:] for d in NAME_DEMANDS)):
+                or any(d in lowered[start:] for d in NAME_DEMANDS)
+                or _POSTCODE_AFTER.match(text, end)):
             continue
+        known = any(w in _EN_SURNAMES or w in EN_WESTERN_GIVEN or cantonese_syllables(w) for w in lows)
+        if capitals and not known and len(words) == 1:
+            continue  # "SPECIMEN", "TOTAL": one capitalised word the lists do not know
         cue = _cue_before(doc, before) or (after is not None and doc[after].text.lower() in EN_CUES_AFTER)
         others = [t for t in doc if (t.idx < start or t.idx >= end) and any(c.isalpha() for c in t.text)
                   and t.text.lower().rstrip(".") not in EN_TITLES | EN_CUES_BEFORE]
         alone = not others
-        if len(words) > 1:
-            score = SHOP_LIKE if _given_only(lows) else ALONE if alone or cue else RUNNING
+        if capitals and not known:
+            score = DOCUMENT_ONLY
+        elif len(words) > 1:
+            prose = known or sum(t.text.islower() and t.is_alpha for t in others) >= 2
+            score = (SHOP_LIKE if _given_only(lows) else ALONE if alone or cue else RUNNING if prose
+                     else DOCUMENT_ONLY)
         else:
-            score = RUNNING if cue else WORD_ALONE if alone else WORD_RUNNING
+            score = RUNNING if cue else WORD_ALONE if alone else DOCUMENT_ONLY
         out.append(("name", start, end, score, "ner-en"))
     return out
 

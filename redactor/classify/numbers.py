@@ -74,7 +74,8 @@ ID_SHAPES: tuple[tuple[str, str, float, Callable[[str], bool] | None, float], ..
     ("account-groups", r"(?<![\d./-])\d{3}-\d{1,8}-\d{3,9}(?:-\d{1,4})?(?![\d./-])", 0.6, None, 0.0),
     # passports and identity cards: one or two letters and 7-8 digits (K12345678, EA1234567,
     # N1234567, AB123456-style Canadian numbers have only 6 and are left to labels)
-    ("passport-shape", r"(?<![A-Z0-9])[A-Z]{1,2}\d{7,8}(?![A-Z0-9])", 0.6, None, 0.0),
+    # (not followed by a hyphen: "JM0352019-K" is a longer code, a company's registration)
+    ("passport-shape", r"(?<![A-Z0-9])[A-Z]{1,2}\d{7,8}(?![A-Z0-9-])", 0.6, None, 0.0),
     # Singapore NRIC / FIN: S1234567D
     ("nric", r"(?<![A-Z0-9])[STFGM]\d{7}[A-Z](?![A-Z0-9])", 0.7, None, 0.0),
     # Taiwan national ID: a letter, 1 or 2 (sex), 8 digits

@@ -189,6 +189,7 @@ _HK_SHAPE = re.compile(r"(?<![\d.:/])(?:\+?\(?852\)?\s*)?[2-9]\d{3}[\s-]?\d{4}(?
 # Case-insensitive: OCR lower-cases a prefix letter ("y522452(5)") now and then.
 _HKID = re.compile(r"(?<![A-Z])([A-Z]{1,2})\s?((?:\d\s?){6})\s?[\(（]?\s?([0-9A])\s?[\)）]?", re.IGNORECASE)
 _HKID_BARE = re.compile(r"[A-Z]{1,2}\d{6}[0-9A]")  # no spaces or brackets, capitals: A1234567
+_CODE_GOES_ON = re.compile(r"[A-Za-z0-9-]")  # "JM0352019-K": part of a longer code
 _HKID_LABEL = re.compile(r"HKID|HK\s?ID|身份證|身分證|ID\s?(?:No|Card)", _I)
 
 
@@ -209,7 +210,7 @@ def hkid_matches(text: str) -> Iterator[Match]:
         elif labelled or "(" in m.group() or "（" in m.group():
             # OCR misread a digit: the shape (and a label) still say identity card number.
             yield "id", m.start(), m.end(), 0.75 if labelled else 0.6, "hkid-shape"
-        elif _HKID_BARE.fullmatch(m.group()):
+        elif _HKID_BARE.fullmatch(m.group()) and not _CODE_GOES_ON.match(text, m.end()):
             # the check digit fails and no bracket says "identity card": a specimen card, a
             # misread digit, or another code of the same shape; hidden all the same
             yield "id", m.start(), m.end(), 0.55, "hkid-shape-bare"
