@@ -27,6 +27,8 @@ def names(text, threshold=0.5):
         "The minister, Olusegun Adeyemi, said on Monday", "Reporting by Lars Nilsson; editing by Mei Tanaka",
         # form fields: a person's field with a colon, whatever the model says of the value
         "Contact: Siobhan Kelly", "Customer: Tomasz Kowalski", "聯絡人：馮紀平",
+        # "SURNAME, Given names", as identity cards and forms print them
+        "CHAN, Siu Fung", "NG, Wing Kei", "LEE, Ka-ming", "KOWALSKI, Maria",
         # Chinese names alone, Traditional and Simplified, whose given characters the list lacks
         "趙紀平", "赵纪平", "孫首悅",
         # Chinese names in running text
@@ -58,6 +60,8 @@ def test_names_that_stand_alone_are_found(text):
         "ALMOND CAKE", "KAYA TOAST", "WONTON MEE", "Hazel Nut Latte x2",
         # a document's title
         "DRIVER LICENSE", "Identity Card",
+        # "WORD, Word" that is a sign or a place, not "SURNAME, Given"
+        "SALE, Today", "WARNING, Wet Floor", "KOWLOON, Hong Kong", "HONG KONG, China",
     ],
 )
 def test_slogans_places_and_shops_are_not_names(text):
@@ -87,6 +91,12 @@ def test_an_unfamiliar_name_in_capitals_is_found_on_an_identity_document():
     mrz = "L898902C36UTO7408122F1204159ZE184226B<<<<<10"
     assert not names("HENRIK LARSEN")  # title-cased capitals, no word in the lists: weak alone
     hits = CLF.classify_notes([["HENRIK LARSEN"], [mrz]])
+    assert any(h.category == "name" and h.score >= 0.5 for h in hits[0][0]), hits
+
+
+def test_an_unknown_surname_first_is_weak_alone_and_found_on_a_document():
+    assert not names("OKONKWO, Chidera")  # neither word in the lists
+    hits = CLF.classify_notes([["OKONKWO, Chidera"], ["L898902C36UTO7408122F1204159ZE184226B<<<<<10"]])
     assert any(h.category == "name" and h.score >= 0.5 for h in hits[0][0]), hits
 
 

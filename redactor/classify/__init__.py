@@ -46,7 +46,7 @@ ADDRESS_ANCHOR = 0.5
 # reading, or one word from the given-name and surname lists (an ID prints "BROWN" and "HOLLIE"
 # on lines of their own, far from the number). Rule-based weak names (a surname character plus
 # anything) are not: walls carry ID-like notes, and slogans hold such candidates.
-DOCUMENT_NAME_RECOGNIZERS = frozenset({"ner-en", "ner-zh", "en-western-word"})
+DOCUMENT_NAME_RECOGNIZERS = frozenset({"ner-en", "ner-zh", "en-western-word", "surname-comma"})
 
 # Categories worth reading from each view. The digit view only fixes numbers, so only
 # number-carrying categories come from it (its "ABC1023" is no plate, its "2019" no name).

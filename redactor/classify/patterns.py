@@ -356,7 +356,31 @@ def western_name_matches(text: str) -> Iterator[Match]:
         yield "name", words[0][0], words[0][1], 0.3, "en-western-word"
 
 
+# "SURNAME, Given names": the order identity cards, passports and forms print ("CHAN, Tai Man",
+# "KOWALSKI, Tomasz"), alone on its line. A known surname before the comma makes it a name; an
+# unknown one in capitals does with a known given name, and is a weak candidate otherwise. Words
+# after the comma that are a place make an address line instead ("KOWLOON, Hong Kong").
+_SURNAME_COMMA = re.compile(r"^\s*(?P<surname>[A-Za-z][A-Za-z'-]+(?: [A-Za-z][A-Za-z'-]+)?)\s*,\s*"
+                            r"(?P<given>[A-Z][a-z]+(?:[- ][A-Za-z]?[a-z]+){0,2})\s*$")
+_EN_SURNAMES_ALL = frozenset(n.lower() for n in EN_SURNAMES) | EN_WESTERN_SURNAMES
+_REGIONS = re.compile("|".join(re.escape(p) for p in (*EN_PLACE_NAMES, *REGION_NAMES)), _I)
+
+
+def surname_comma_matches(text: str) -> Iterator[Match]:
+    m = _SURNAME_COMMA.match(text)
+    if not m or _REGIONS.search(m.group("given")) or _REGIONS.fullmatch(m.group("surname")):
+        return
+    surname, given = m.group("surname"), m.group("given").lower().replace("-", " ").split()
+    known_given = all(g in EN_WESTERN_GIVEN or cantonese_syllables(g) for g in given)
+    if surname.lower() in _EN_SURNAMES_ALL:
+        yield "name", m.start("surname"), m.end("given"), 0.7, "surname-comma"
+    elif surname.isupper() and len(surname) >= 3:
+        # an unknown surname: a known given name makes it a name; otherwise weak ("SALE, Today"),
+        # lifted on a personal note or an identity document
+        yield "name", m.start("surname"), m.end("given"), 0.6 if known_given else 0.45, "surname-comma"
+
+
 RECOGNIZERS: tuple[Recognizer, ...] = (
     regex_matches, phone_matches, hkid_matches, id_number_matches, name_matches, place_matches,
-    western_name_matches,
+    western_name_matches, surname_comma_matches,
 )
