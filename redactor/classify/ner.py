@@ -24,8 +24,9 @@ single word alone on a line (weak: hidden on a personal note or an identity docu
 single word inside running text, or an entity on an all-capitals line with no word from the name
 lists ("CARRY OUT NOW" reads as a person once title-cased; hidden on an identity document only).
 
-Both models load at the first line that needs one (spaCy ≈0.4 s, jieba ≈1-2 s, measured in
-bench/README.md), once per :class:`NameModels`; a TextClassifier holds one and reuses it.
+Both models load at the first line that needs one (≈2 s each on an idle 2-core machine, with
+≈0.1 GB of memory each; bench/README.md), once per :class:`NameModels`; a TextClassifier holds
+one and reuses it.
 Lines are only given to a model when they could hold a name for it: a capitalised Latin word
 for spaCy, a surname followed by two characters for jieba.
 """
@@ -137,7 +138,7 @@ def load_spacy() -> Any:
     """spaCy's small English pipeline, its ner component only, from its verified package files."""
     for name in ("spacy-en-config", "spacy-en-tokenizer", "spacy-en-ner", "spacy-en-strings"):
         model_path(name)  # ModelError naming the package if it is missing or altered
-    import spacy  # imported here: ≈0.5 s, and only a text policy with names needs it
+    import spacy  # imported here: ≈1 s, and only a text policy with names needs it
 
     model_dir = model_path("spacy-en-ner").parent.parent
     return spacy.load(model_dir, exclude=_SPACY_EXCLUDE)
@@ -200,7 +201,7 @@ def english_names(text: str, doc: Any) -> list[Match]:
         if not words or campaign:
             continue
         if before == first_word and doc[before].text.lower() in EN_SLOGAN_VERBS:
-            continue  # "Free Jimmy Lai": a campaign for a public figure, a slogan
+            continue  # "Free X": a campaign for a public figure, a slogan
         start, end = words[0].idx, words[-1].idx + len(words[-1].text)
         lows = [t.text.lower() for t in words]
         after = ent.end if ent.end < len(doc) else None
