@@ -87,6 +87,9 @@ class Redactor:
             categories=frozenset(text_categories), deny_terms=policy.deny,
             deny_patterns=policy.deny_patterns, allow_terms=policy.allow,
         )
+        # Plate readings (cascade crops, two-row re-reads) need the plate patterns only: no name
+        # model runs on them (the same categories and allow list as above, less all but plates).
+        self._plate_text = TextClassifier(frozenset(text_categories) & {"plate"}, allow_terms=policy.allow)
         self._plates = (
             CascadePlateDetector()
             if "plate" in policy.protect and self._text is not None else None
@@ -324,10 +327,11 @@ class Redactor:
         return _Analysed(w.loaded, decisions, w.timings)
 
     def _classify(self, lines: list[Detection]) -> list[tuple[Hit, ...]]:
-        """Classify each line with the other lines of its note as context."""
+        """Classify each line with the other lines of its note, and the image's notes, as context."""
         hits: list[tuple[Hit, ...]] = [()] * len(lines)
-        for group in group_lines([d.quad for d in lines]):
-            group_hits = self._classifier.classify_lines([lines[i].text for i in group])
+        groups = group_lines([d.quad for d in lines])
+        notes = self._classifier.classify_notes([[lines[i].text for i in group] for group in groups])
+        for group, group_hits in zip(groups, notes, strict=True):
             for i, line_hits in zip(group, group_hits, strict=True):
                 hits[i] = line_hits
         return hits
@@ -339,7 +343,7 @@ class Redactor:
         if seen and _PLATE_SHAPE.match(text):
             return True
         return any(h.category == "plate" and h.score >= self.policy.text_threshold
-                   for h in self._classifier.classify(text))
+                   for h in self._plate_text.classify(text))
 
 _WHOLE_PLATE = {"hk-plate", "generic-plate"}
 _PLATE_SHAPE = re.compile(r"^\s*(?=(?:[^0-9]*[0-9]))(?:[A-Z0-9][\s·:.-]?){5,8}\s*$")

@@ -260,10 +260,12 @@ def test_all_text_categories_can_be_reported():
 
 
 def test_fast_enough():
+    """The pipeline classifies an image's notes in one call (classify_notes): the name models
+    run once over all its lines, ≈3x cheaper a line than one line at a time."""
     lines = ["陳大文", "電話 9123 4567", "光復香港 時代革命", "Flat D, 4/F,", "kaming.wong@example.com"] * 40
-    CLF.classify_lines(lines[:5])  # warm up OpenCC and phonenumbers metadata
+    notes = [lines[i:i + 5] for i in range(0, len(lines), 5)]
+    CLF.classify_notes(notes[:1])  # warm up OpenCC, phonenumbers metadata and the name models
     t = time.perf_counter()
-    for line in lines:
-        CLF.classify(line)
+    CLF.classify_notes(notes)
     per_line = (time.perf_counter() - t) / len(lines)
     assert per_line < 0.002, f"{per_line * 1e6:.0f} us per line"

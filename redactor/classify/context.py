@@ -37,7 +37,9 @@ _LABEL_TABLE: tuple[tuple[str, str, bool], ...] = (
     ("address", r"住址|地址|\bAddress\b|\bAddr\.?", False),
     ("email", r"電郵地址|電郵|郵箱|\bE-?mail\b", False),
     ("plate", r"車牌號碼|車牌|\bPlate\b|\bReg\.? No\.?", True),
-    ("id", r"身份證號碼|身份證|身分證|\bHKID\b|\bID No\.?|\bPassport(?: No\.?)?", True),
+    ("id", r"身份證號碼|身份證|身分證|公民身份號碼|護照號碼|護照|通行證號碼|證件號碼|駕駛執照號碼|帳戶號碼|賬戶號碼|帳號|賬號|"
+           r"\bHKID\b|\bID No\.?|\bPassport(?: No\.?)?|\bDocument No\.?|\bCard No\.?|\bAccount No\.?|"
+           r"\bLicen[cs]e No\.?|\bDriver'?s? Licen[cs]e No\.?", True),  # "DRIVER LICENSE" alone is a card's title
     ("role", r"警員編號|編號|職位|職級|\bRank\b", True),
     ("handle", r"\bIG\b|\bFB\b|\bTG\b|\bInstagram\b|\bFacebook\b|\bTelegram\b|\bTwitter\b|微博|微信|\bWeChat\b", False),
 )
@@ -135,3 +137,39 @@ def label_of(text: str) -> tuple[Category, int, int, bool] | None:
             return None
         return cat, m.start("value"), m.end("value"), False
     return None
+
+
+# 3. Addresses over two lines. A line next to an address hit (same note) that holds address
+# material itself continues it: "Flat 3, 12/F," above "Kwong Wah Street"; "新界沙田大圍" above
+# "村南道 12 號"; "88 Nathan Road" above "Tsim Sha Tsui, Kowloon". Address material: a floor or
+# flat number; a line of nothing but place names; an English street, building or flat word; a
+# Chinese address word with a number ("恒豐大廈 12 樓"), or a line ending in a street or estate
+# word ("大圍村南道"). A building's name alone ("XX花園公寓", a sign beside the address it shows)
+# is not, nor a line that merely ends with a place ("光復香港", "Stand with Hong Kong").
+#
+# 4. Identity documents. An image where an identity document or card number is found (an ``id``
+# hit >= STRONG: a checked HKID, an MRZ, a bank card) is a document: its names sit on lines of
+# their own, far from the number, so the name models' weak candidates anywhere in the image are
+# lifted (TextClassifier.classify_notes).
+ADDRESS_CONTINUED = 0.7
+_ADDRESS_WORDS_ZH = r"[道街路里巷徑坊圍邨苑村樓座室號]|大廈|花園|中心|閣|山莊|廣場|商場|大樓"
+_ADDRESS_END_ZH = r"[道街路里巷徑坊邨苑村]\s*$"
+_ADDRESS_WORDS_EN = (r"\b(?:Street|St|Road|Rd|Avenue|Ave|Lane|Path|Terrace|Drive|Square|Circuit|Crescent|Building|Bldg|"
+                     r"Estate|Court|Ct|Mansion|House|Tower|Towers|Block|Blk|Flat|Floor|Fl|Room|Rm|Unit|Suite|Gardens?|"
+                     r"Centre|Center|Plaza|Villa|Heights|Village|Jalan|Taman|Lorong)\b\.?")
+_FLOOR = r"\d{1,3}\s*/\s*F\b|\bG/F\b|\d+\s*樓|\d{1,3}(?:st|nd|rd|th)\s+Floor"
+_CONTINUES_EN = re.compile(rf"{_ADDRESS_WORDS_EN}|{_FLOOR}|{_ADDRESS_END_ZH}", re.IGNORECASE)
+_ZH_WORD = re.compile(_ADDRESS_WORDS_ZH)
+# Slogans and wishes that happen to hold an address character (上街, 回家路, 中心): a line with
+# one of these is not an address line.
+_NOT_ADDRESS = re.compile(r"加油|革命|光復|自由|民主|快樂|不可|萬歲|下台|唔|嘅|我|你|佢|\b(?:free|stand|with|love|save|fight|"
+                          r"add oil|thank|never|forget|we|you|our)\b", re.IGNORECASE)
+
+
+def continues_address(text: str, place_only: bool) -> bool:
+    """Whether ``text`` (normalised) can be a line of an address whose other line is next to it.
+    ``place_only``: the line is nothing but place names (a recognizer says so)."""
+    if _NOT_ADDRESS.search(text):
+        return False
+    has_digit = any(c.isdigit() for c in text)
+    return place_only or bool(_CONTINUES_EN.search(text)) or (has_digit and bool(_ZH_WORD.search(text)))

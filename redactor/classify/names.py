@@ -105,3 +105,67 @@ ZH_GIVEN_CHARS = frozenset(
     "凱斯漫雅珍珮璐琦瑩瑋璋琛祖祥福禎禧秋穗紅紹綺維美群羽翠聰聲育舒芯苗茹荃莉莎菲華萱蔚蕾"
     "衛詩誼諾豫貞賓超躍軍輝迪逸鍵長雄雅靖韻順頌風飛香馨駒高鵑麒升祺琴鈺潔芊蔓蓉昊晨皓浚灝樑棠"
 )
+
+# -- what the name models (ner.py) need to tell a person from a place, a shop or a slogan -----
+
+# English places a name model (spaCy) reads as people ("Causeway Bay", "Mong Kok"): an entity that
+# shares a word sequence with one of these, or with EN_PLACE_NAMES, is no person.
+EN_MORE_PLACES = (
+    "Causeway Bay", "Kowloon Bay", "Repulse Bay", "Clear Water Bay", "Admiralty", "Victoria Park",
+    "Victoria Harbour", "Tamar Park", "Lennon Wall", "Tai Hang", "Prince Edward", "Diamond Hill",
+    "Kwai Fong", "Kwai Hing", "Tsing Ma", "Tiu Keng Leng", "Hang Hau", "Po Lam", "Heng Fa Chuen",
+    "Shau Kei Wan", "Sai Wan Ho", "Tai Kok Tsui", "Cheung Sha Wan", "Kowloon City", "To Kwa Wan",
+    "San Po Kong", "Wong Chuk Hang", "Aberdeen", "Pok Fu Lam", "Kennedy Town", "Sai Ying Pun",
+    "Fanling", "Sheung Shui", "Tai Wai", "Siu Lek Yuen", "Fo Tan", "Ma Liu Shui", "Tseung Kwan O",
+)
+
+# A final word that makes a name-shaped entity a place, a building or a business ("Tai Cheong
+# Bakery", "Victoria Park", "Lam Tin Station"), not a person.
+EN_NOT_PERSON_LAST = frozenset(
+    "bay park wall street st road rd avenue ave lane path drive square centre center plaza building tower "
+    "towers house court estate garden gardens mansion villa heights station terminal pier hall hospital clinic "
+    "school college university academy church temple mosque market mall arcade bank company co ltd limited "
+    "group holdings restaurant cafe café bakery kitchen bar hotel harbour harbor island hill hills valley bridge "
+    "tunnel beach river shop store mart pharmacy salon studio theatre theater cinema stadium library museum "
+    "police district council party association union society foundation church news daily post times press "
+    "club bureau department ministry office government "
+    # a document's title ("Driver License", "Identity Card")
+    "license licence card passport permit certificate identity insurance member membership visa".split()
+)
+
+# Titles, ranks and slogan verbs that precede a name. Titles and ranks are dropped from a name
+# entity (the rest is the name); a slogan verb opening the line makes it a campaign for a public
+# figure ("Free X", "Release X"), kept readable as slogans are.
+EN_TITLES = frozenset(
+    "mr mrs ms miss madam dr prof sir inspector sergeant constable superintendent officer senior chief "
+    "station probationary commissioner detective commander police auntie uncle ah".split()
+)
+EN_SLOGAN_VERBS = frozenset(
+    "free save liberate release reclaim restore protect defend support remember pray stand fight thank "
+    "thanks".split()
+)
+
+# A demand after a name makes the line a slogan about a public figure ("X step down", "X 下台").
+# (OpenCC's s2t, which normalise() applies, writes 台 as 臺: both spellings are listed.)
+NAME_DEMANDS = ("step down", "stepdown", "resign", "must go", "get out", "out!", "下台", "下臺", "落台", "落臺", "辭職",
+                "問責")
+
+# Words that introduce a person right after them (bylines, quotes, letters, form fields) or right
+# before them ("X said"). A name entity next to one is someone's name even in running text.
+EN_CUES_BEFORE = frozenset(
+    "by said says told according reporter reporting photo photos photographer writer written editor edited "
+    "editing author dear from to attn attention contact signed cc love regards thanks interviewed "
+    "spokesman spokeswoman spokesperson name".split()
+)
+EN_CUES_AFTER = frozenset("said says told wrote added explained recalled reported".split())
+# Labels of a form field that holds a person ("Contact: ...", "聯絡人：..."): the value after
+# the colon is a name when it is words without digits (patterns.py, "person-field").
+PERSON_FIELDS = (
+    "Contact(?: person)?", "Attn", "Attention", "Signed(?: by)?", "Holder", "Card ?holder", "Applicant", "Customer",
+    "Patient", "Passenger", "Guest", "Driver", "Owner", "Author", "Reporter", "Photographer", "Prepared by",
+    "Approved by", "Received by", "Issued to", "Bearer", "Employee", "Tenant", "Landlord", "Recipient", "Sender",
+    "聯絡人", "申請人", "持證人", "持卡人", "負責人", "收件人", "寄件人", "簽署", "經手人", "客戶", "病人", "乘客", "司機",
+    "業主", "租客", "記者", "撰文", "攝影", "作者", "編輯",
+)
+ZH_CUES = ("記者", "撰文", "文：", "編輯", "攝影", "圖：", "受訪者", "報道", "報導", "說", "表示", "指出", "稱", "透露",
+           "聯絡人", "申請人", "持證人", "負責人", "收件人", "寄件人", "簽署", "經手人", "姓名", "：", ":")

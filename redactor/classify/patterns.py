@@ -21,10 +21,13 @@ from ..types import Category
 from .names import (
     EN_GIVEN_SYLLABLES,
     EN_PLACE_NAMES,
+    EN_SLOGAN_VERBS,
     EN_SURNAMES,
     EN_WESTERN_GIVEN,
     EN_WESTERN_SURNAMES,
     MAIL_DOMAINS,
+    NAME_DEMANDS,
+    PERSON_FIELDS,
     REGION_NAMES,
     ZH_COMPOUND_SURNAMES,
     ZH_GIVEN_CHARS,
@@ -32,6 +35,7 @@ from .names import (
     ZH_PLACE_NAMES,
     ZH_SURNAMES,
 )
+from .numbers import id_number_matches
 
 Match = tuple[Category, int, int, float, str]  # category, start, end, score, recognizer
 Recognizer = Callable[[str], Iterator[Match]]
@@ -118,6 +122,9 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("phone", "grouped-digits", r"(?<![\w./-])\+?\(?\d{2,4}\)?[ -]\d{3,4}[ -]?\d{3,4}(?![\w./-])", 0.6, 0),
     ("phone", "phone-label-intl", r"(?:\bTEL\b|\bH/?P\b|\bMOB\b|\bCell\b)\s*[:：.]?\s*\+?[\d(][\d\s().-]{6,}", 0.85, _I),
     ("id", "mrz", r"[A-Z0-9<]{2,}<<[A-Z0-9<]{10,}", 0.95, 0),
+    # a passport's second MRZ line (TD3) without filler: number, check, nationality, birth date,
+    # check, sex, expiry, check, personal number, checks
+    ("id", "mrz-td3", r"[A-Z0-9<]{9}\d[A-Z<]{3}\d{6}\d[MFX<]\d{6}\d[A-Z0-9<]{14}[\d<]\d", 0.95, 0),
     ("id", "long-number", r"\b[A-Z]{0,4}[ #:-]?\d{9,}\b", 0.6, 0),
     # a line that is nothing but 7 digits identifies something: an all-digit plate (US "1365847"),
     # an account, a local phone number; slogans and dates carry words or separators. (8 digits
@@ -131,12 +138,21 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
      0.85, 0),
     ("address", "malay", r"\b(?:JALAN|JLN|TAMAN|LORONG|LRG|KAMPUNG|PERSIARAN)\b", 0.8, _I),
     ("address", "postcode-city", r"\b\d{5}\s+[A-Z]{3,}(?:\s+[A-Z]{3,})?\b", 0.6, 0),
+    # Australian state + postcode ("Sydney NSW 2000"), Canadian postcode ("K1A 0B1")
+    ("address", "au-state-postcode", r"\b(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+\d{4}\b", 0.8, 0),
+    ("address", "ca-postcode", r"\b[ABCEGHJ-NPRSTVXY]\d[A-Z]\s?\d[A-Z]\d\b", 0.75, 0),
+    # a street named without its number ("Kwong Wah Street"): a street sign as often as an address,
+    # so weak alone; hidden on a personal note or as the second line of an address
+    ("address", "street-name-en", r"\b(?:[A-Z][a-z]+\s+){1,3}(?:Street|Road|Avenue|Lane|Drive|Boulevard|Blvd)\b", 0.45, 0),
     # a clear label followed by a value: the value is that category however badly OCR read it
     ("phone", "phone-label-value", r"(?:電話|手機|手提|聯絡|Tel|Phone|Mobile|WhatsApp)\s*[:：.]?\s*\+?[\d(][\d\s().,-]{5,}",
      0.85, _I),
     ("email", "email-label-value", r"(?:電郵|郵箱|\bE-?mail\b)\s*[:：.]?\s*\S{5,}", 0.85, _I),
     # names: labelled, with a title or honorific, or shaped like a name
     ("name", "name-label", r"(?:姓名|名字|\bName\b|\bSurname\b)\s*[:：]?\s*\S.*", 0.9, _I),
+    # a person's form field, value after a colon: words without digits ("Contact: Siobhan Kelly")
+    ("name", "person-field", r"(?:(?<![A-Za-z])(?:" + "|".join(PERSON_FIELDS) + r")\.?)\s*[:：]\s*"
+                             r"[A-Za-z\u3400-\u9fff][A-Za-z\u3400-\u9fff .'’-]{1,40}$", 0.8, _I),
     ("name", "title-en", r"\b(?:Mr|Mrs|Ms|Miss|Madam|Dr)\.?\s+[A-Z][a-z]+(?:[- ][A-Z]?[a-z]+)*", 0.85, 0),
     ("name", "honorific-zh", _SURN_ZH_RE + r"\s?" + _HONORIFIC_RE, 0.85, 0),
     ("name", "honorific-any", r"(?<!" + _CJK + r")" + _CJK + r"{1,2}\s?(?:先生|小姐|太太|女士|sir|Sir|SIR)(?!" + _CJK + r")",
@@ -172,6 +188,8 @@ _HK_SHAPE = re.compile(r"(?<![\d.:/])(?:\+?\(?852\)?\s*)?[2-9]\d{3}[\s-]?\d{4}(?
 
 # Case-insensitive: OCR lower-cases a prefix letter ("y522452(5)") now and then.
 _HKID = re.compile(r"(?<![A-Z])([A-Z]{1,2})\s?((?:\d\s?){6})\s?[\(（]?\s?([0-9A])\s?[\)）]?", re.IGNORECASE)
+_HKID_BARE = re.compile(r"[A-Z]{1,2}\d{6}[0-9A]")  # no spaces or brackets, capitals: A1234567
+_CODE_GOES_ON = re.compile(r"[A-Za-z0-9-]")  # "JM0352019-K": part of a longer code
 _HKID_LABEL = re.compile(r"HKID|HK\s?ID|身份證|身分證|ID\s?(?:No|Card)", _I)
 
 
@@ -192,6 +210,10 @@ def hkid_matches(text: str) -> Iterator[Match]:
         elif labelled or "(" in m.group() or "（" in m.group():
             # OCR misread a digit: the shape (and a label) still say identity card number.
             yield "id", m.start(), m.end(), 0.75 if labelled else 0.6, "hkid-shape"
+        elif _HKID_BARE.fullmatch(m.group()) and not _CODE_GOES_ON.match(text, m.end()):
+            # the check digit fails and no bracket says "identity card": a specimen card, a
+            # misread digit, or another code of the same shape; hidden all the same
+            yield "id", m.start(), m.end(), 0.55, "hkid-shape-bare"
     if labelled:
         yield "id", 0, len(text), 0.7, "hkid-label"
 
@@ -236,10 +258,18 @@ def name_matches(text: str) -> Iterator[Match]:
 
 def _place_or_repeat(m: re.Match[str], text: str) -> bool:
     """A name-shaped match that shares a word with a place name ("Wong Tai Sin"; "Free Hong"
-    in "Free Hong Kong", where a slogan's verb reads as a given name before "Hong"), or that is
-    one word repeated ("Ho Ho Ho")."""
+    in "Free Hong Kong", where a slogan's verb reads as a given name before "Hong"), that is
+    one word repeated ("Ho Ho Ho"), or that a demand follows: a slogan about a public figure
+    ("X step down")."""
     overlaps_place = any(p.start() < m.end() and m.start() < p.end() for p in _PLACES.finditer(text))
-    return overlaps_place or len(set(m.group().lower().split())) == 1
+    demand = any(d in text[m.start():].lower() for d in NAME_DEMANDS)
+    return overlaps_place or demand or _campaign(text[:m.start()]) or len(set(m.group().lower().split())) == 1
+
+
+def _campaign(before: str) -> bool:
+    """Only a slogan verb stands before the name: a campaign for a public figure ("Free X",
+    "Release X"), a slogan."""
+    return before.strip().lower() in EN_SLOGAN_VERBS
 
 
 def zh_name_line_score(line: str) -> float:
@@ -290,7 +320,7 @@ _COMMON_WORDS = set(
     "the and for with from our your this that stand free hong kong add oil thank thanks love peace hope "
     # verbs that open slogans ("Save Lam", "Release Chow"): a verb is no given name
     "save liberate fight protect defend support release reclaim restore pray resist unite join remember "
-    "justice freedom democracy glory "
+    "justice freedom democracy glory welcome "
     "good luck never forget we are water day page room shop cafe restaurant open closed sale "
     # ranks before a surname make a role ("Inspector Sham"), not a given name
     "inspector sergeant constable superintendent officer station senior chief probationary commissioner "
@@ -298,7 +328,8 @@ _COMMON_WORDS = set(
 )
 
 _PLACE = "(?:" + "|".join(re.escape(p) for p in (*EN_PLACE_NAMES, *ZH_PLACE_NAMES, *REGION_NAMES)) + ")"
-_PLACE_LINE = re.compile(rf"^\W*{_PLACE}(?:[\s,，、]+{_PLACE})*\W*$", _I)  # "Sham Shui Po, Kowloon"
+# "Sham Shui Po, Kowloon"; Chinese writes places from the region down without a separator: "香港九龍觀塘"
+_PLACE_LINE = re.compile(rf"^\W*{_PLACE}(?:[\s,，、]*{_PLACE})*\W*$", _I)
 
 
 def place_matches(text: str) -> Iterator[Match]:
@@ -325,6 +356,31 @@ def western_name_matches(text: str) -> Iterator[Match]:
         yield "name", words[0][0], words[0][1], 0.3, "en-western-word"
 
 
+# "SURNAME, Given names": the order identity cards, passports and forms print ("CHAN, Tai Man",
+# "KOWALSKI, Tomasz"), alone on its line. A known surname before the comma makes it a name; an
+# unknown one in capitals does with a known given name, and is a weak candidate otherwise. Words
+# after the comma that are a place make an address line instead ("KOWLOON, Hong Kong").
+_SURNAME_COMMA = re.compile(r"^\s*(?P<surname>[A-Za-z][A-Za-z'-]+(?: [A-Za-z][A-Za-z'-]+)?)\s*,\s*"
+                            r"(?P<given>[A-Z][a-z]+(?:[- ][A-Za-z]?[a-z]+){0,2})\s*$")
+_EN_SURNAMES_ALL = frozenset(n.lower() for n in EN_SURNAMES) | EN_WESTERN_SURNAMES
+_REGIONS = re.compile("|".join(re.escape(p) for p in (*EN_PLACE_NAMES, *REGION_NAMES)), _I)
+
+
+def surname_comma_matches(text: str) -> Iterator[Match]:
+    m = _SURNAME_COMMA.match(text)
+    if not m or _REGIONS.search(m.group("given")) or _REGIONS.fullmatch(m.group("surname")):
+        return
+    surname, given = m.group("surname"), m.group("given").lower().replace("-", " ").split()
+    known_given = all(g in EN_WESTERN_GIVEN or cantonese_syllables(g) for g in given)
+    if surname.lower() in _EN_SURNAMES_ALL:
+        yield "name", m.start("surname"), m.end("given"), 0.7, "surname-comma"
+    elif surname.isupper() and len(surname) >= 3:
+        # an unknown surname: a known given name makes it a name; otherwise weak ("SALE, Today"),
+        # lifted on a personal note or an identity document
+        yield "name", m.start("surname"), m.end("given"), 0.6 if known_given else 0.45, "surname-comma"
+
+
 RECOGNIZERS: tuple[Recognizer, ...] = (
-    regex_matches, phone_matches, hkid_matches, name_matches, place_matches, western_name_matches,
+    regex_matches, phone_matches, hkid_matches, id_number_matches, name_matches, place_matches,
+    western_name_matches, surname_comma_matches,
 )
