@@ -4,7 +4,7 @@
     result = Redactor(policy=Policy.default()).redact("photo.jpg")
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .decisions import Decisions, Region  # noqa: E402
 from .errors import (  # noqa: E402

@@ -9,8 +9,10 @@ package and compares its sha256 with the manifest. A missing package or an alter
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import importlib.util
 import tomllib
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -51,8 +53,7 @@ def manifest() -> dict[str, ModelEntry]:
 
 
 def _package_dir(entry: ModelEntry) -> Path:
-    # find_spec locates the package without importing it (importing may be slow or fail).
-    spec = importlib.util.find_spec(entry.import_name)
+    spec = _find_spec(entry.import_name)
     if spec is None or spec.origin is None:
         raise ModelError(
             f"model {entry.name!r} ({entry.role}) needs the package {entry.package!r}, which is not "
@@ -63,7 +64,16 @@ def _package_dir(entry: ModelEntry) -> Path:
 
 def installed(entry: ModelEntry) -> bool:
     """Whether the package that ships ``entry`` is installed (for listing optional models)."""
-    return importlib.util.find_spec(entry.import_name) is not None
+    return _find_spec(entry.import_name) is not None
+
+
+def _find_spec(name: str) -> importlib.machinery.ModuleSpec | None:
+    """Locate a module without importing it (importing may be slow or fail). A dotted name
+    imports its parent package: jieba's warns that pkg_resources is deprecated, which says
+    nothing about the model, so it is not shown."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        return importlib.util.find_spec(name)
 
 
 def sha256_of(path: Path) -> str:
