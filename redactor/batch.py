@@ -13,10 +13,10 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from . import __version__, io, report
 from .errors import AnalysisError, OutputError, RedactorError, RedactorWarning
@@ -253,12 +253,60 @@ def _execute(todo: list[Job], opts: Options, jobs_n: int) -> Iterator[Outcome]:
         for chunk in chunks:
             yield from worker.process(chunk)
         return
+    left = yield from _in_pool(chunks, opts, processes)
+    yield from _one_by_one([job for chunk in left for job in chunk], opts)
+
+
+def _pool(opts: Options, processes: int) -> Any:
     import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
 
     ctx = mp.get_context("spawn")  # a fresh interpreter per worker: no forked ONNX Runtime threads
-    with ctx.Pool(processes, initializer=_init_worker, initargs=(opts,)) as pool:
-        for outcomes in pool.imap_unordered(_work, chunks):
-            yield from outcomes
+    return ProcessPoolExecutor(processes, mp_context=ctx, initializer=_init_worker, initargs=(opts,))
+
+
+def _in_pool(chunks: list[list[Job]], opts: Options, processes: int) -> Generator[Outcome, None, list[list[Job]]]:
+    """Chunks on ``processes`` workers; returns the chunks left unfinished when a worker died.
+
+    A worker killed mid-chunk (by the out-of-memory killer, or a person) breaks the whole pool
+    (multiprocessing.Pool waited for the lost chunk for ever): every chunk not finished then is
+    handed back for ``_one_by_one``. Outputs are written atomically, so the dead worker left at
+    most a temporary file, removed at the end of the run.
+    """
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    left = []
+    with _pool(opts, processes) as pool:
+        futures = {pool.submit(_work, chunk): chunk for chunk in chunks}
+        for future in as_completed(futures):
+            try:
+                yield from future.result()
+            except BrokenProcessPool:
+                left.append(futures[future])
+    return left
+
+
+def _one_by_one(jobs: list[Job], opts: Options) -> Iterator[Outcome]:
+    """After a worker died: each image alone in one worker, so the image that kills it is known.
+    That image fails (never written) and a new worker takes the rest."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = None
+    try:
+        for job in jobs:
+            pool = pool or _pool(opts, 1)
+            try:
+                yield from pool.submit(_work, [job]).result()
+            except BrokenProcessPool:
+                pool.shutdown()
+                pool = None
+                yield record_failure(job, AnalysisError(
+                    f"{job.src}: the worker process died while redacting it (killed, or out of memory); nothing "
+                    "was written for it. Check the machine's free memory, or redact it alone with --jobs 1"), opts)
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
 
 _WORKER: Worker | None = None

@@ -225,3 +225,49 @@ def test_split_work_shares_images_among_workers(monkeypatch, items, jobs_n, size
     assert [len(c) for c in chunks] == sizes and sum(chunks, []) == list(range(items))
     assert procs == processes
     assert threads == (8 if procs == 1 else max(1, 8 // jobs_n))
+
+
+POISON = (255, 0, 255)  # top-left pixel of an image that kills the worker process redacting it
+
+# Loaded by every worker process (PYTHONPATH): the face detector exits the process, as the
+# out-of-memory killer would (no exception, no cleanup), on an image marked with POISON.
+_SITECUSTOMIZE = f"""
+import os
+from redactor import detect
+
+_real = detect.FACE_DETECTORS["yuface"]
+
+def _deadly(**kw):
+    real = _real(**kw)
+    def call(rgb):
+        if tuple(int(v) for v in rgb[0, 0]) == {POISON!r}:
+            os._exit(137)
+        return real(rgb)
+    return call
+
+detect.FACE_DETECTORS["yuface"] = _deadly
+"""
+
+
+def test_a_worker_killed_mid_batch_fails_only_its_image_and_the_batch_goes_on(tmp_path):
+    """A worker that dies hung the whole batch (multiprocessing.Pool waits for its lost chunk);
+    now its image fails alone, never written, and every other image is redacted."""
+    paths = make_images(tmp_path / "in", 6)
+    bad = np.asarray(Image.open(paths[3])).copy()
+    bad[0, 0] = POISON
+    Image.fromarray(bad).save(paths[3])
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_SITECUSTOMIZE)
+    env = {**os.environ, "PYTHONPATH": str(hook)}
+    out = tmp_path / "out"
+    proc = subprocess.run([REDACTOR, "redact", str(tmp_path / "in"), "-o", str(out), "--jobs", "2"],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert "img_03.png" in proc.stderr and "worker process died" in proc.stderr
+    assert "5 redacted, 1 failed" in proc.stdout
+    assert not (out / "img_03.png").exists()
+    assert json.loads((out / "img_03.png.json").read_text())["status"] == "failed"
+    for i in (0, 1, 2, 4, 5):
+        Image.open(out / f"img_{i:02d}.png").load()
+    assert not list(out.glob(".*.tmp"))
