@@ -23,6 +23,7 @@ from .errors import AnalysisError, OutputError, RedactorError, RedactorWarning
 from .models import sha256_of, versions
 from .pipeline import Failure, Redactor
 from .policy import Policy
+from .types import Result
 
 REPORT_SUFFIX = ".json"
 
@@ -116,6 +117,16 @@ def _job(src: Path, rel: Path, outdir: Path, out_root: Path) -> Job:
     if fmt is not None:
         out = out.with_name(output_name(out.name, fmt))
     return Job(src=src, out=out, report=(outdir / rel).with_name(rel.name + REPORT_SUFFIX))
+
+
+def encoded_output(job: Job, result: Result) -> bytes:
+    """The output file's bytes, once the content's format is checked to still give the name
+    planned for it (a file replaced by another format since the plan would collide)."""
+    assert result.source is not None
+    if job.out.name != output_name(job.src.name, result.source.format):
+        raise OutputError(f"{job.src}: its format changed to {result.source.format} since the batch was planned; "
+                          "run the command again")
+    return io.encode(result.image, result.alpha, result.source)
 
 
 def output_name(name: str, fmt: str) -> str:
@@ -347,12 +358,8 @@ class Worker:
         try:
             out = None
             if not opts.dry_run:
-                assert res.source is not None
                 out = job.out
-                if out.name != output_name(job.src.name, res.source.format):
-                    raise OutputError(f"{job.src}: its format changed to {res.source.format} during the run; "
-                                      "run the command again")
-                data = io.encode(res.image, res.alpha, res.source)
+                data = encoded_output(job, res)
                 if opts.verify:
                     self._verify(data, job)
                 io.write_atomic(out, data)

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import io, report
-from .batch import Job, Outcome, output_name
+from .batch import Job, Outcome, encoded_output
 from .decisions import SUFFIX, Decisions
-from .errors import OutputError, RedactorError
+from .errors import RedactorError
 from .pipeline import Failure, Redactor, render_decisions
 from .types import Result
 
@@ -51,12 +51,8 @@ def write_rendered(job: Job, result: Result, decisions: Decisions, *, clear_text
                    decisions_to: Path | None = None) -> Path:
     """Write the output image, the decisions (when ``decisions_to`` is given), then the report
     (the completion marker), each atomically."""
-    assert result.source is not None
     out = job.out
-    if out.name != output_name(job.src.name, result.source.format):
-        raise OutputError(f"{job.src}: its format changed to {result.source.format} since it was planned; "
-                          "run the command again")
-    data = io.encode(result.image, result.alpha, result.source)
+    data = encoded_output(job, result)
     io.write_atomic(out, data)
     if decisions_to is not None:
         io.write_atomic(decisions_to, decisions.dumps(clear_text=clear_text))
