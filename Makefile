@@ -30,9 +30,11 @@ $(RAY): $(STAMP)
 	touch $(RAY)
 
 # Debian tools the tests use (exiftool reads metadata back; chromium runs the review page's browser
-# tests, since Playwright's own browser download is not reachable). Installed only when missing.
+# tests, since Playwright's own browser download is not reachable; a CJK font draws the vertical
+# Chinese test). Installed only when missing.
 system:
-	@(command -v exiftool && command -v chromium) >/dev/null || bash scripts/install-system.sh
+	@(command -v exiftool && command -v chromium && test -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc) >/dev/null \
+		|| bash scripts/install-system.sh
 
 demo: $(STAMP)
 	$(VENV)/bin/redactor redact samples -o out

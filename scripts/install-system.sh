@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: exiftool (reads output metadata back) and chromium (the
-# review page's browser tests drive it through Playwright; Playwright's own download is not reachable).
+# Debian packages the test suite needs: exiftool (reads output metadata back), chromium (the
+# review page's browser tests drive it through Playwright; Playwright's own download is not
+# reachable) and a CJK font (the vertical-Chinese test draws its columns with it; the review page
+# shows Chinese text with it).
 set -euo pipefail
-pkgs=(libimage-exiftool-perl chromium)
+pkgs=(libimage-exiftool-perl chromium fonts-wqy-zenhei)
 if [ "$(id -u)" -ne 0 ]; then
-  echo "redactor: exiftool or chromium is missing; run as root: apt-get install ${pkgs[*]}" >&2
+  echo "redactor: exiftool, chromium or the WenQuanYi font is missing; run as root: apt-get install ${pkgs[*]}" >&2
   exit 1
 fi
 apt-get update -qq
