@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
+from fakes import FakeFaces, FakeText
 from PIL import Image, ImageDraw
 
 from redactor import Policy, Redactor
 from redactor.detect import FACE_DETECTORS, TEXT_ENGINES
-from redactor.types import Detection, Quad
+from redactor.types import Quad
 
 # The drawn wall (320 x 240): a phone note, a slogan, a name the fake OCR misses, and a face.
 PHONE = Quad.from_box(20, 20, 150, 44)
@@ -17,30 +18,13 @@ FACE = Quad.from_box(240, 150, 290, 210)
 POLICY = "[lists]\ndeny = ['Stand with']\n"
 
 
-class FakeText:
-    def __init__(self, options=None):
-        self.lines = [(PHONE, "電話 9123 4567"), (SLOGAN, "Stand with Hong Kong")]
-
-    def detect(self, rgb):
-        return [(q, 0.9) for q, _ in self.lines]
-
-    def crop(self, rgb, quad):
-        return np.zeros((8, 8, 3), np.uint8)
-
-    def read(self, crops):
-        texts = [t for _, t in self.lines]
-        return [(texts[i % len(texts)], 0.95) for i in range(len(crops))]
-
-
-class FakeFaces:
-    def __call__(self, rgb):
-        return [Detection(kind="face", quad=FACE, score=0.9, detector="fake")]
+LINES = [(PHONE, "電話 9123 4567"), (SLOGAN, "Stand with Hong Kong")]
 
 
 @pytest.fixture
 def fake_engines(monkeypatch):
-    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(**kw))
-    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: FakeFaces())
+    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(lines=LINES, **kw))
+    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: FakeFaces([(FACE, 0.9)]))
 
 
 def fake_redactor() -> Redactor:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import FakeFaces, FakeText
 from PIL import Image
 
 from redactor import Decisions, DecisionsError, Redactor, cli, io
 from redactor.detect import FACE_DETECTORS, TEXT_ENGINES
-from redactor.types import Detection, Quad
+from redactor.types import Quad
 
 PHONE = Quad.from_box(10, 10, 110, 30)
 SLOGAN = Quad.from_box(10, 100, 150, 130)
@@ -19,31 +20,13 @@ FACE = Quad.from_box(150, 20, 190, 70)
 SMALL_FACE = Quad.from_box(120, 130, 140, 150)
 
 
-class FakeText:
-    def __init__(self, options=None):
-        self.lines = [(PHONE, "電話 9123 4567"), (SLOGAN, "香港加油")]
-
-    def detect(self, rgb):
-        return [(q, 0.9) for q, _ in self.lines]
-
-    def crop(self, rgb, quad):
-        return np.zeros((8, 8, 3), np.uint8)
-
-    def read(self, crops):
-        texts = [t for _, t in self.lines]
-        return [(texts[i % len(texts)], 0.95) for i in range(len(crops))]
-
-
-class FakeFaces:
-    def __call__(self, rgb):
-        return [Detection(kind="face", quad=FACE, score=0.9, detector="fake"),
-                Detection(kind="face", quad=SMALL_FACE, score=0.1, detector="fake")]
+LINES = [(PHONE, "電話 9123 4567"), (SLOGAN, "香港加油")]
 
 
 @pytest.fixture
 def fakes(monkeypatch):
-    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(**kw))
-    monkeypatch.setitem(FACE_DETECTORS, "yuface", lambda **kw: FakeFaces())
+    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(lines=LINES, **kw))
+    monkeypatch.setitem(FACE_DETECTORS, "yuface", lambda **kw: FakeFaces([(FACE, 0.9), (SMALL_FACE, 0.1)]))
 
 
 @pytest.fixture

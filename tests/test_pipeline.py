@@ -1,5 +1,6 @@
 """Pipeline wiring with fake detectors: what gets hidden, and failing closed."""
 
+import fakes
 import numpy as np
 import pytest
 
@@ -13,34 +14,22 @@ SLOGAN = Quad.from_box(10, 100, 150, 130)
 FACE = Quad.from_box(150, 20, 190, 70)
 
 
-class FakeText:
-    """Reads fixed lines; `fail_on` makes recognition raise for images whose top-left pixel is 13."""
+class FakeText(fakes.FakeText):
+    """Reads a phone line and a slogan; detection raises on images whose top-left pixel is 13."""
 
     def __init__(self, options=None, lines=None):
-        self.lines = lines or [(PHONE, "電話 9123 4567"), (SLOGAN, "香港加油")]
+        super().__init__(lines=lines or [(PHONE, "電話 9123 4567"), (SLOGAN, "香港加油")])
 
     def detect(self, rgb):
         if rgb[0, 0, 0] == 13:
             raise RuntimeError("detector exploded")
-        return [(q, 0.9) for q, _ in self.lines]
-
-    def crop(self, rgb, quad):
-        return np.zeros((8, 8, 3), np.uint8)
-
-    def read(self, crops):
-        texts = [t for _, t in self.lines]
-        return [(texts[i % len(texts)], 0.95) for i in range(len(crops))]
-
-
-class FakeFaces:
-    def __call__(self, rgb):
-        return [Detection(kind="face", quad=FACE, score=0.9, detector="fake")]
+        return super().detect(rgb)
 
 
 @pytest.fixture
 def redactor(monkeypatch):
     monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(**kw))
-    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: FakeFaces())
+    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: fakes.FakeFaces([(FACE, 0.9)]))
     return Redactor(ocr="fake", faces="fake")
 
 
@@ -69,7 +58,7 @@ def test_phone_filled_slogan_spared_face_blurred(redactor):
 
 def test_policy_without_phone_leaves_it(monkeypatch):
     monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(**kw))
-    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: FakeFaces())
+    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: fakes.FakeFaces([(FACE, 0.9)]))
     r = Redactor(Policy.from_toml("protect = ['face', 'name']"), ocr="fake", faces="fake")
     assert [f.category for f in r.redact(photo()).findings] == ["face"]
 
@@ -149,7 +138,7 @@ class SidewaysText(FakeText):
 
 def test_a_vertical_line_is_read_both_ways_up_and_the_surer_reading_kept(monkeypatch):
     monkeypatch.setitem(TEXT_ENGINES, "sideways", lambda **kw: SidewaysText(**kw))
-    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: FakeFaces())
+    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: fakes.FakeFaces([(FACE, 0.9)]))
     result = Redactor(ocr="sideways", faces="fake").redact(photo())
     assert [(f.category, f.text) for f in result.findings if f.category != "face"] == [("phone", "電話 9123 4567")]
 
