@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "images already done with the same content and policy are skipped.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR", help="output folder")
-    p.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+    _add_policy(p)
     p.add_argument("--dry-run", action="store_true", help="write reports only, no images")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help=f"worker processes, or Ray actors with --backend ray (default: one per core as memory "
@@ -71,8 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "found, do not write it and count the image as failed (about twice the time)")
     p.add_argument("--report-text", action="store_true",
                    help="write hidden text in clear in the reports (it is personal data; default: masked)")
-    p.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
-                   help="refuse images with more pixels than this (default: %(default)s)")
+    _add_max_pixels(p)
     _add_ocr(p)
     p.set_defaults(func=cmd_redact)
 
@@ -81,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "sidecar (X.jpg + X.jpg.json) and print recall per category, the spared rate and "
                        "seconds per image. Nothing is written unless --misses is given.")
     e.add_argument("corpus", type=Path, metavar="CORPUS_DIR")
-    e.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+    _add_policy(e)
     e.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     e.add_argument("--misses", type=Path, metavar="DIR",
                    help="write a crop of every missed and every wrongly hidden region into DIR")
@@ -98,11 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "`redactor render` turns them into redacted images with no detection.")
     a.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
     a.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="folder for the decisions files")
-    a.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+    _add_policy(a)
     a.add_argument("--report-text", action="store_true",
                    help="write text in clear in the decisions (it is personal data; default: masked)")
-    a.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
-                   help="refuse images with more pixels than this (default: %(default)s)")
+    _add_max_pixels(a)
     _add_ocr(a)
     a.set_defaults(func=cmd_analyse)
 
@@ -115,8 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR", help="output folder")
     r.add_argument("--report-text", action="store_true",
                    help="write hidden text in clear in the reports (needs decisions written with --report-text)")
-    r.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
-                   help="refuse images with more pixels than this (default: %(default)s)")
+    _add_max_pixels(r)
     r.set_defaults(func=cmd_render)
 
     v = sub.add_parser("review", help="review, correct and approve redactions in a local web page",
@@ -126,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "OUTDIR/.redactor-review/; run the same command again to resume. Prints the URL to open.")
     v.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
     v.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR", help="output folder")
-    v.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+    _add_policy(v)
     v.add_argument("--report-text", action="store_true",
                    help="write hidden text in clear in reports and decisions (default: masked)")
     _add_server(v, port=8766)
@@ -137,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Serve the HTTP API for newsroom tooling. Prints http://HOST:PORT/?token=TOKEN "
                        "once; clients send Authorization: Bearer TOKEN. The token is random unless REDACTOR_TOKEN "
                        "is set. Requests beyond --queue get 503 with Retry-After; uploads over --max-upload-mb, 413.")
-    s.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+    _add_policy(s)
     s.add_argument("--queue", type=int, default=4, metavar="N",
                    help="requests waiting or running at once; more get 503 (default: %(default)s)")
     s.add_argument("--max-upload-mb", type=float, default=64, metavar="MB",
@@ -173,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_policy(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+
+
+def _add_max_pixels(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
+                   help="refuse images with more pixels than this (default: %(default)s)")
+
+
 def _add_ocr(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ocr", choices=list(TEXT_ENGINES), default="rapidocr",
                    help="OCR engine (default: %(default)s, Traditional Chinese and English). easyocr needs "
@@ -186,8 +192,7 @@ def _add_server(p: argparse.ArgumentParser, *, port: int) -> None:
     p.add_argument("--port", type=int, default=port, help="port (default: %(default)s; 0 picks a free one)")
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="also accept requests whose Host header is NAME (e.g. behind a proxy); repeatable")
-    p.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
-                   help="refuse images with more pixels than this (default: %(default)s)")
+    _add_max_pixels(p)
 
 
 def _prepare_ocr(ocr: str) -> None:
