@@ -278,7 +278,8 @@ class Redactor:
         for k, i in enumerate(redo):
             (top, s0), (bottom, s1) = read[2 * k], read[2 * k + 1]
             joined = f"{top.strip()} {bottom.strip()}"
-            if self._is_plate(joined):
+            # Rows read with little confidence are a guess: a round logo read "0" became "S 2".
+            if min(s0, s1) >= self.policy.readable_threshold and self._is_plate(joined):
                 out[i] = (joined, min(s0, s1))
         return out
 
@@ -306,8 +307,13 @@ class Redactor:
             seen = self._is_plate(txt, seen=True)
             regions.append(_region(f"plate-{i}", "plate", "plate", plate, s, "plate-pattern" if seen else "", policy,
                                    pad=policy.padding["plate"], hidden=seen))
-        for i, (line, hits) in enumerate(zip(lines, self._classify(lines), strict=True), 1):
-            best = max((h for h in hits if h.score >= policy.text_threshold), key=lambda h: h.score, default=None)
+        all_hits = self._classify(lines)
+        found = [max((h for h in hits if h.score >= policy.text_threshold), key=lambda h: h.score, default=None)
+                 for hits in all_hits]
+        for i, line in enumerate(lines):
+            if found[i] is None and _unreadable(line, policy, personal=any(found)):
+                found[i] = Hit("unreadable", 0, len(line.text), 1 - line.score, "unreadable")
+        for i, (line, hits, best) in enumerate(zip(lines, all_hits, found, strict=True), 1):
             # A kept line carries its likeliest category (for an editor who hides it), else "custom".
             shown = best or max(hits, key=lambda h: h.score, default=None)
             # A line that is nothing but a plate is a plate on a car: cover its border too.
@@ -344,6 +350,20 @@ class Redactor:
             return True
         return any(h.category == "plate" and h.score >= self.policy.text_threshold
                    for h in self._plate_text.classify(text))
+
+def _unreadable(line: Detection, policy: Policy, *, personal: bool) -> bool:
+    """Fail closed on text the OCR could not read: a line read with less confidence than
+    ``thresholds.readable``, in a photo where personal text was found, is hidden as
+    ``unreadable`` (a blurred or tiny line on a wall of personal notes is as likely personal as
+    its neighbours, and the classifier cannot clear what it cannot read). Photos without
+    personal text keep their unreadable lines (distant signs, textures the detector took for
+    text), so pictures with nothing to hide are not covered in boxes.
+
+    Measured on 10 synthetic walls (personal lines hidden, must-spare lines spared): clean
+    0.983 -> 0.988, 0.948 -> 0.938; downscale:3 0.611 -> 0.908, 0.886 -> 0.771; phone:2
+    0.588 -> 0.699; phone:3 0.443 -> 0.649."""
+    return "unreadable" in policy.protect and personal and line.score < policy.readable_threshold
+
 
 _WHOLE_PLATE = {"hk-plate", "generic-plate"}
 _PLATE_SHAPE = re.compile(r"^\s*(?=(?:[^0-9]*[0-9]))(?:[A-Z0-9][\s·:.-]?){5,8}\s*$")

@@ -27,7 +27,7 @@ _SCHEMA: dict[str, Any] = {
     "version": int,
     "protect": list,
     "actions": {"default": str, **{c: str for c in CATEGORIES}},
-    "thresholds": {"face": float, "text": float},
+    "thresholds": {"face": float, "text": float, "readable": float},
     "padding": {"face": float, "text": float, "plate": float},
     "lists": {"allow": list, "deny": list, "deny_patterns": list},
     "render": {"fill_color": list},
@@ -70,6 +70,7 @@ class Policy:
     actions: MappingProxyType[Category, Action]  # every category has an action
     face_threshold: float = 0.35
     text_threshold: float = 0.5
+    readable_threshold: float = 0.7  # reading confidence under which a line is "unreadable"
     padding: MappingProxyType[str, float] = field(
         default_factory=lambda: MappingProxyType({"face": 0.3, "text": 0.05, "plate": 0.5})
     )
@@ -166,6 +167,7 @@ class Policy:
             actions=MappingProxyType(actions),
             face_threshold=float(th.get("face", 0.35)),
             text_threshold=float(th.get("text", 0.5)),
+            readable_threshold=float(th.get("readable", 0.7)),
             padding=MappingProxyType({k: float(v) for k, v in pad.items()}),
             allow=tuple(lists.get("allow", [])),
             deny=tuple(lists.get("deny", [])),
@@ -180,7 +182,8 @@ class Policy:
             "version": 1,
             "protect": sorted(self.protect),
             "actions": dict(self.actions),
-            "thresholds": {"face": self.face_threshold, "text": self.text_threshold},
+            "thresholds": {"face": self.face_threshold, "text": self.text_threshold,
+                           "readable": self.readable_threshold},
             "padding": dict(self.padding),
             "lists": {"allow": list(self.allow), "deny": list(self.deny), "deny_patterns": list(self.deny_patterns)},
             "render": {"fill_color": list(self.fill_color)},

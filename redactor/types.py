@@ -14,10 +14,12 @@ import numpy as np
 
 #: Protected categories. ``face`` and ``plate`` are visual; the rest are kinds of text.
 Category = Literal[
-    "face", "plate", "name", "role", "phone", "email", "address", "birthday", "handle", "id", "custom"
+    "face", "plate", "name", "role", "phone", "email", "address", "birthday", "handle", "id", "custom",
+    "unreadable",
 ]
 CATEGORIES: tuple[Category, ...] = (
-    "face", "plate", "name", "role", "phone", "email", "address", "birthday", "handle", "id", "custom"
+    "face", "plate", "name", "role", "phone", "email", "address", "birthday", "handle", "id", "custom",
+    "unreadable",
 )
 TEXT_CATEGORIES: tuple[Category, ...] = tuple(c for c in CATEGORIES if c != "face")
 

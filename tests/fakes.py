@@ -6,20 +6,21 @@ from redactor.types import Detection, Quad
 
 
 class FakeText:
-    """A text engine that finds ``lines`` ((quad, text) pairs) on any image and reads them back."""
+    """A text engine that finds ``lines`` ((quad, text) or (quad, text, reading confidence)) on
+    any image and reads them back (confidence 0.95 unless given)."""
 
     def __init__(self, options=None, lines=()):
         self.lines = list(lines)
 
     def detect(self, rgb):
-        return [(q, 0.9) for q, _ in self.lines]
+        return [(line[0], 0.9) for line in self.lines]
 
     def crop(self, rgb, quad):
         return np.zeros((8, 8, 3), np.uint8)
 
     def read(self, crops):
-        texts = [t for _, t in self.lines]
-        return [(texts[i % len(texts)], 0.95) for i in range(len(crops))]
+        read = [(line[1], line[2] if len(line) > 2 else 0.95) for line in self.lines]
+        return [read[i % len(read)] for i in range(len(crops))]
 
 
 class FakeFaces:

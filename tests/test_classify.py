@@ -217,6 +217,13 @@ def test_label_with_its_translation_is_a_label_alone():
     assert any(h.category == "name" and h.score >= 0.5 and "after-label" in h.recognizer for h in hits[1])
     hits = CLF.classify_lines(["Date of birth/Date de naissance", "01 JAN /JAN 85"])
     assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[1])
+    # the slash lost by OCR: the other language's label still makes it a label alone
+    for label in ("Date of birth Date de naissance", "Date of birthDate de naissance",
+                  "Fecha de nacimiento / Date of birth"):
+        hits = CLF.classify_lines([label, "01 JAN /JAN 85"])
+        assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[1]), label
+    hits = CLF.classify_lines(["Surname Nom", "TAI MAN"])
+    assert any(h.category == "name" and h.score >= 0.5 for h in hits[1])
     # without the label line, neither value is found
     assert categories("ZHANGQIWEI") == set() and categories("01 JAN /JAN 85") == set()
     # a slash followed by digits is a value, not a translation: the label's own line holds it
@@ -256,7 +263,8 @@ def test_all_text_categories_can_be_reported():
     lines = ["陳大文", "警長", "9123 4567", "a@b.com", "Flat A, 3/F", "DOB 1980-01-01", "@abc_d", "A123456(3)",
              "車牌 KM 3821", "zebra"]
     found = {h.category for hits in clf.classify_lines(lines) for h in hits if h.score >= 0.5}
-    assert found == set(TEXT_CATEGORIES)
+    # "unreadable" is the pipeline's (from the reading confidence), never the classifier's
+    assert found == set(TEXT_CATEGORIES) - {"unreadable"}
 
 
 def test_fast_enough():

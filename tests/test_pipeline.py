@@ -63,6 +63,31 @@ def test_policy_without_phone_leaves_it(monkeypatch):
     assert [f.category for f in r.redact(photo()).findings] == ["face"]
 
 
+SMUDGE = Quad.from_box(10, 40, 110, 60)
+
+
+@pytest.mark.parametrize("lines, protect, hidden", [
+    # a line read with 0.4 confidence beside a phone number: fail closed
+    ([(PHONE, "電話 9123 4567"), (SMUDGE, "Ch?n K", 0.4)], None, True),
+    # the same line in a photo with no personal text: kept (a distant sign, a texture)
+    ([(SLOGAN, "香港加油"), (SMUDGE, "Ch?n K", 0.4)], None, False),
+    # read with confidence and harmless: kept
+    ([(PHONE, "電話 9123 4567"), (SMUDGE, "Ch?n K", 0.9)], None, False),
+    # a policy that does not protect "unreadable"
+    ([(PHONE, "電話 9123 4567"), (SMUDGE, "Ch?n K", 0.4)], "protect = ['phone']", False),
+])
+def test_unreadable_line_hidden_where_personal_text_was_found(monkeypatch, lines, protect, hidden):
+    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(lines=lines))
+    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: fakes.FakeFaces([]))
+    policy = Policy.from_toml(protect) if protect else None
+    decisions = Redactor(policy, ocr="fake", faces="fake").analyse(photo())
+    smudge = next(r for r in decisions.regions if r.text == "Ch?n K")
+    assert smudge.hidden is hidden
+    assert smudge.category == ("unreadable" if hidden else "custom")
+    if hidden:
+        assert smudge.recognizer == "unreadable" and smudge.score == pytest.approx(0.6)
+
+
 def test_failing_detector_fails_closed_and_batch_goes_on(redactor):
     out = list(redactor.redact_many([photo(), photo(13), photo()], names=["a", "b", "c"]))
     assert [type(o).__name__ for o in out] == ["Result", "Failure", "Result"]
@@ -171,8 +196,9 @@ class TwoRowPlateText(FakeText):
 
     BOX = Quad.from_box(40, 40, 100, 95)
 
-    def __init__(self, rows=("VE", "2758")):
+    def __init__(self, rows=("VE", "2758"), confidence=0.9):
         self.rows = rows
+        self.confidence = confidence
 
     def detect(self, rgb):
         return [(self.BOX, 0.9)]
@@ -184,11 +210,11 @@ class TwoRowPlateText(FakeText):
         if [c.shape[0] for c in crops] == [56]:  # the whole box
             return [(self.rows[1], 0.8)]
         assert [c.shape[0] for c in crops] == [30, 31], "expected the top and bottom halves"
-        return [(self.rows[0], 0.9), (self.rows[1], 0.9)]
+        return [(self.rows[0], self.confidence), (self.rows[1], self.confidence)]
 
 
-def two_row_redactor(monkeypatch, rows):
-    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: TwoRowPlateText(rows))
+def two_row_redactor(monkeypatch, rows, confidence=0.9):
+    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: TwoRowPlateText(rows, confidence))
     return Redactor(Policy.from_toml("protect = ['plate', 'name']"), ocr="fake")
 
 
@@ -202,3 +228,10 @@ def test_two_row_reread_keeps_the_reading_when_the_rows_make_no_plate(monkeypatc
     result = two_row_redactor(monkeypatch, ("加油", "2758")).redact(photo())
     assert result.findings == ()
     assert [d.text for d in result.detections] == ["2758"]
+
+
+def test_two_row_reread_read_with_little_confidence_is_no_plate(monkeypatch):
+    """A round logo read as "0" gave halves read "S" and "2" with confidence 0.25: a guess."""
+    result = two_row_redactor(monkeypatch, ("S", "2"), confidence=0.25).redact(photo())
+    assert [d.text for d in result.detections] == ["2"]
+    assert all(f.category != "plate" for f in result.findings)

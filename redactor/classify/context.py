@@ -31,9 +31,14 @@ FUZZY_LABEL_VALUE = 0.7  # a misread label whose value has the right shape
 # Values of number-like categories must hold a digit unless a colon says "here comes the value":
 # "生日快樂" (happy birthday) and "Phone shop" are not personal data.
 _LABEL_TABLE: tuple[tuple[str, str, bool], ...] = (
-    ("name", r"姓名|名字|\bName\b|\bSurname\b|\bGiven names?\b", False),
+    # Passports print each field in English and French (ICAO Doc 9303), often Spanish too: the
+    # other languages' labels make "Date of birth Date de naissance" a label alone when OCR
+    # drops the slash between them.
+    ("name", r"姓名|名字|\bName\b|\bSurname\b|\bGiven names?\b|\bNom\b|\bPr[ée]noms\b|\bApellidos\b|\bNombres?\b",
+     False),
     ("phone", r"聯絡電話|電話|手機|手提|聯絡|\bTel\b|\bPhone\b|\bMobile\b|\bWhats ?App\b|\bCell\b", True),
-    ("birthday", r"出生日期|出生|生日|\bDOB\b|\bD\.O\.B\.?|\bDate of birth\b|\bBirthday\b|\bBorn\b", True),
+    ("birthday", r"出生日期|出生|生日|\bDOB\b|\bD\.O\.B\.?|\bDate\s*of\s*birth|\bBirthday\b|\bBorn\b|"
+                 r"\bDate\s*de\s*naissance\b|\bFecha\s*de\s*nacimiento\b", True),
     ("address", r"住址|地址|\bAddress\b|\bAddr\.?", False),
     ("email", r"電郵地址|電郵|郵箱|\bE-?mail\b", False),
     ("plate", r"車牌號碼|車牌|\bPlate\b|\bReg\.? No\.?", True),
