@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from redactor.detect.faces import CenterFace, YuFaceDetector, _decode, _resize
 from redactor.models import manifest
@@ -121,3 +121,23 @@ def test_centerface_model_is_installed_without_its_declared_dependencies():
     for clash in ("opencv-python", "opencv-contrib-python"):
         with pytest.raises(PackageNotFoundError):
             version(clash)
+
+
+def test_noisy_and_grey_photos_are_told_from_clean_colour_ones():
+    """What turns on the denoising and CenterFace's whole-photo pass: drawn text and edges on a
+    clean colour photo are no noise; sensor noise of sigma 4 is, and so is a grey photo."""
+    from redactor.detect.faces import _degraded
+
+    rng = np.random.default_rng(3)
+    img = Image.new("RGB", (900, 600), (200, 170, 120))
+    draw = ImageDraw.Draw(img)
+    for i in range(40):  # notes with text: many sharp edges
+        x, y = int(rng.integers(0, 800)), int(rng.integers(0, 550))
+        draw.rectangle((x, y, x + 90, y + 40), fill=(250, 240, 120))
+        draw.text((x + 5, y + 10), f"call 9{i:03d} 4567", fill=(20, 20, 20))
+    clean = np.asarray(img)
+    noisy = np.clip(clean + rng.normal(0, 4, clean.shape), 0, 255).astype(np.uint8)
+    grey = np.repeat(np.asarray(img.convert("L"))[:, :, None], 3, axis=2)
+    assert not _degraded(clean)
+    assert _degraded(noisy)
+    assert _degraded(grey)
