@@ -124,9 +124,9 @@ def test_centerface_model_is_installed_without_its_declared_dependencies():
 
 
 def test_noisy_and_grey_photos_are_told_from_clean_colour_ones():
-    """What turns on the denoising and CenterFace's whole-photo pass: drawn text and edges on a
-    clean colour photo are no noise; sensor noise of sigma 4 is, and so is a grey photo."""
-    from redactor.detect.faces import _degraded
+    """What turns on CenterFace's whole-photo pass (noise from NOISY, or grey) and the denoising
+    (noise from HEAVY, or grey): drawn text and edges on a clean colour photo are no noise."""
+    from redactor.detect.faces import HEAVY, NOISY, _condition
 
     rng = np.random.default_rng(3)
     img = Image.new("RGB", (900, 600), (200, 170, 120))
@@ -136,8 +136,9 @@ def test_noisy_and_grey_photos_are_told_from_clean_colour_ones():
         draw.rectangle((x, y, x + 90, y + 40), fill=(250, 240, 120))
         draw.text((x + 5, y + 10), f"call 9{i:03d} 4567", fill=(20, 20, 20))
     clean = np.asarray(img)
-    noisy = np.clip(clean + rng.normal(0, 4, clean.shape), 0, 255).astype(np.uint8)
+    noisy, heavy = (np.clip(clean + rng.normal(0, s, clean.shape), 0, 255).astype(np.uint8) for s in (4, 10))
     grey = np.repeat(np.asarray(img.convert("L"))[:, :, None], 3, axis=2)
-    assert not _degraded(clean)
-    assert _degraded(noisy)
-    assert _degraded(grey)
+    assert _condition(clean)[0] < NOISY and not _condition(clean)[1]
+    assert NOISY <= _condition(noisy)[0] < HEAVY and not _condition(noisy)[1]
+    assert _condition(heavy)[0] >= HEAVY
+    assert _condition(grey)[1]
