@@ -222,6 +222,12 @@ def test_label_with_its_translation_is_a_label_alone():
                   "Fecha de nacimiento / Date of birth"):
         hits = CLF.classify_lines([label, "01 JAN /JAN 85"])
         assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[1]), label
+    # garbled beyond a label ("/D" read as "C"): the next line is lifted only when it is shaped
+    # like the category's value
+    hits = CLF.classify_lines(["Date of birthCate de naissanice", "01 JAN /JAN 85"])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[1])
+    hits = CLF.classify_lines(["Phone shop", "Open daily"])
+    assert not any(h.score >= 0.5 for h in hits[1])
     hits = CLF.classify_lines(["Surname Nom", "TAI MAN"])
     assert any(h.category == "name" and h.score >= 0.5 for h in hits[1])
     # without the label line, neither value is found

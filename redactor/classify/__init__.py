@@ -30,7 +30,9 @@ from .context import (
     WEAK,
     continues_address,
     fuzzy_label_of,
+    garbled_label_of,
     label_of,
+    value_shaped,
 )
 from .ner import DOCUMENT_ONLY, NameModels
 from .normalise import normalise, views
@@ -113,6 +115,10 @@ class TextClassifier:
         raw = [self._raw(t, found) for t, found in zip(lines, names, strict=True)]
         for i, text in enumerate(lines):
             label = label_of(normalise(text))
+            if label is None and i + 1 < len(lines):
+                cat = garbled_label_of(normalise(text))
+                if cat is not None and value_shaped(cat, normalise(lines[i + 1]).strip()):
+                    label = (cat, 0, len(text), True)
             if label is None or not label[3]:
                 continue  # no label, or its value is on the same line (see _raw)
             cat, start, end, _ = label

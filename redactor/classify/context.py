@@ -72,7 +72,8 @@ _VALUE_SHAPES: dict[str, re.Pattern[str]] = {
     "phone": re.compile(r"^\+?[\d()\s-]{8,}$"),
     "plate": re.compile(r"^[A-HJ-NPR-Z]{1,2}\s?\d{1,4}$"),
     "role": re.compile(r"^\d{4,6}$"),
-    "birthday": re.compile(r"^\d{1,4}\s*[/.\-年]\s*\d{1,2}\s*[/.\-月]\s*\d{1,4}"),
+    "birthday": re.compile(r"^\d{1,4}\s*[/.\-年]\s*\d{1,2}\s*[/.\-月]\s*\d{1,4}|"
+                           r"^\d{1,2}\s*[A-Z]{3,9}\b[\s/A-Z]*\d{2,4}$", re.IGNORECASE),  # 01 JAN /JAN 85
     "id": re.compile(r"^[A-Z]{1,2}\s?\d{6}"),
     "email": re.compile(r"^\S+[@.]\S+$"),
     "handle": re.compile(r"^@?\s?[\w.]{3,}"),
@@ -123,6 +124,22 @@ _TRANSLATION = re.compile(r"^[/(（|]\s*[^\d/]*?\s*[)）]?\s*[:：]?$")
 def _is_translation(value: str, rx: re.Pattern[str]) -> bool:
     m = rx.match(value)
     return bool(_TRANSLATION.match(value) or (m and not m.group("value")))
+
+
+def garbled_label_of(text: str) -> Category | None:
+    """A label of a number-like category followed by words without a digit, which
+    :func:`label_of` does not take (its value would need a digit): a bilingual label OCR
+    garbled ("Date of birthCate de naissanice"), or a sign ("Phone shop"). The caller lifts the
+    next line only when it has the shape of that category's value."""
+    for cat, rx, needs_digit in _LABELS:
+        m = rx.match(text)
+        if m and needs_digit and not any(c.isdigit() for c in m.group("value")):
+            return cat
+    return None
+
+
+def value_shaped(category: Category, text: str) -> bool:
+    return bool(_VALUE_SHAPES[category].search(text))
 
 
 def label_of(text: str) -> tuple[Category, int, int, bool] | None:
