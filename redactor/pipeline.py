@@ -278,8 +278,9 @@ class Redactor:
         for k, i in enumerate(redo):
             (top, s0), (bottom, s1) = read[2 * k], read[2 * k + 1]
             joined = f"{top.strip()} {bottom.strip()}"
-            # Rows read with little confidence are a guess: a round logo read "0" became "S 2".
-            if min(s0, s1) >= self.policy.readable_threshold and self._is_plate(joined):
+            # Rows read with little confidence are a guess: a round logo read "0" became "S 2"
+            # (rows at 0.25); a real two-row plate's rows were read at 0.63 and 0.99.
+            if min(s0, s1) >= _PLATE_ROWS_CONFIDENCE and self._is_plate(joined):
                 out[i] = (joined, min(s0, s1))
         return out
 
@@ -366,6 +367,7 @@ def _unreadable(line: Detection, policy: Policy, *, personal: bool) -> bool:
 
 
 _WHOLE_PLATE = {"hk-plate", "generic-plate"}
+_PLATE_ROWS_CONFIDENCE = 0.5  # the least reading confidence of both rows of a two-row plate
 _PLATE_SHAPE = re.compile(r"^\s*(?=(?:[^0-9]*[0-9]))(?:[A-Z0-9][\s·:.-]?){5,8}\s*$")
 
 
