@@ -345,8 +345,8 @@ class Redactor:
 
     def _is_plate(self, text: str, *, seen: bool = False) -> bool:
         """A plate pattern; for a crop the plate cascade proposed (``seen``), the shape of a
-        plate is enough: 5-8 letters and digits with at least one digit (vanity and foreign
-        plates follow no pattern we know, and the cascade has already seen a plate there)."""
+        plate is enough: 5-8 capitals and digits (vanity and foreign plates follow no pattern
+        we know, and the cascade has already seen a plate there)."""
         if seen and _PLATE_SHAPE.match(text):
             return True
         return any(h.category == "plate" and h.score >= self.policy.text_threshold
@@ -368,7 +368,10 @@ def _unreadable(line: Detection, policy: Policy, *, personal: bool) -> bool:
 
 _WHOLE_PLATE = {"hk-plate", "generic-plate"}
 _PLATE_ROWS_CONFIDENCE = 0.5  # the least reading confidence of both rows of a two-row plate
-_PLATE_SHAPE = re.compile(r"^\s*(?=(?:[^0-9]*[0-9]))(?:[A-Z0-9][\s·:.-]?){5,8}\s*$")
+# What a crop the plate cascade proposed must read as: 5-8 capitals and digits, one symbol or
+# space between any two (an emblem read as ":", "=", "+"); vanity plates ("BIMMIAN") may hold no
+# digit.
+_PLATE_SHAPE = re.compile(r"^\s*(?:[A-Z0-9](?:\s|[^\w\s])?){5,8}\s*$")
 
 
 def _region(rid: str, kind: Kind, category: Any, det: Detection, score: float, recognizer: str, policy: Policy, *,

@@ -55,6 +55,8 @@ def best(hits):
         ("A123456(3)", "id"), ("HKID: Z683365(A)", "id"), ("身份證 K 12345 6(7)", "id"), ("Y 100007 (A)", "id"),
         # plates
         ("KM 3821", "plate"), ("車牌：FY5878", "plate"), ("AB123", "plate"), ("ABC1D23", "plate"), ("Plate: TX 77", "plate"),
+        # made-up plates whose emblem or hyphen OCR reads as a symbol, and one-digit plates
+        ("QRT+4071", "plate"), ("ZK4=W2P", "plate"), ("FN2-GAL", "plate"), ("WKT 7RL", "plate"), ("PTX3M", "plate"),
         # a line that is only 7 digits: an all-digit plate, an account (hidden as an id)
         ("1365847", "id"),
     ],
@@ -74,7 +76,7 @@ def test_positive(text, category):
         "Day 100", "No. 5", "Page 2", "2019.6.12", "2O19.6.12", "7.21 勿忘", "6.12", "今晚 8 點 集合", "11.18 理大",
         "2019年6月12日", "茶餐廳 Cafe", "Room 1", "Good luck", "We are water", "Phone shop", "Wong Tai Sin",
         "2019.11.24", "200萬 + 1",
-        "Lam Tin station",
+        "Lam Tin station", "G7 SUMMIT", "5G PHONE", "B1 EXIT", "COVID", "A+B=C",
         # imperative slogans around a place whose first word is a surname ("Hong", "Sham", "Lam")
         "Free Hong Kong", "Save Hong Kong", "Liberate Hong Kong", "Fight for Hong Kong", "FREE HONG KONG",
         "Protect Sham Shui Po", "Defend Lam Tin",

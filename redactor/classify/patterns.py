@@ -114,9 +114,12 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     # plates written as text (a whole line, or labelled)
     ("plate", "hk-plate", r"^\s*(?!(?:PC|SP|SGT)\s?\d)[A-HJ-NPR-Z]{1,2}\s?\d{1,4}\s*$", 0.8, 0),
     ("plate", "plate-label", r"(?:車牌(?:號碼)?|Plate|Reg\.?\s*No\.?)\s*[:：.]?\s*[A-Z0-9][A-Z0-9 -]{1,8}", 0.9, _I),
-    # other countries' plates: 5-10 capitals and digits, at least two digits, and letters that
-    # are not all digit look-alikes (so "2O19.6.12" and "l0O" stay dates and numbers)
-    ("plate", "generic-plate", r"^\s*(?!(?:W?PC|SPC|S?SGT|U[I1l]|S?IP|CIP|PI|S?SP|CSP|DPC)\s?\d)(?=[A-Z0-9 ·:.-]{5,10}\s*$)(?=(?:.*\d){2})(?=.*[AC-HJ-NPR-Y])[A-Z0-9]+(?:[ ·:.-][A-Z0-9]+){0,2}\s*$",
+    # other countries' plates: 5-10 capitals and digits in up to three groups, at least one
+    # digit, and letters that are not all digit look-alikes (so "2O19.6.12" and "l0O" stay dates
+    # and numbers). Groups are parted by a space or any one symbol: a state's emblem, a seal or a
+    # hyphen is read as ":", "=", "+", "*" or "-" ("CGT+2069", "MJ3=R1V", "UH1-F0F"). With one
+    # digit only, no run of four letters or more ("B1 EXIT", "5G PHONE": signs, not plates).
+    ("plate", "generic-plate", r"^\s*(?!(?:W?PC|SPC|S?SGT|U[I1l]|S?IP|CIP|PI|S?SP|CSP|DPC)\s?\d)(?=[A-Z0-9 ·:.=+*★~-]{5,10}\s*$)(?=.*\d)(?=(?:.*\d){2}|(?!.*[A-Z]{4}))(?=.*[AC-HJ-NPR-Y])[A-Z0-9]+(?:[ ·:.=+*★~-][A-Z0-9]+){0,2}\s*$",
      0.55, 0),
     # international forms seen on IDs, cards and receipts
     ("phone", "grouped-digits", r"(?<![\w./-])\+?\(?\d{2,4}\)?[ -]\d{3,4}[ -]?\d{3,4}(?![\w./-])", 0.6, 0),
