@@ -235,3 +235,13 @@ def test_two_row_reread_read_with_little_confidence_is_no_plate(monkeypatch):
     result = two_row_redactor(monkeypatch, ("S", "2"), confidence=0.25).redact(photo())
     assert [d.text for d in result.detections] == ["2"]
     assert all(f.category != "plate" for f in result.findings)
+
+
+@pytest.mark.parametrize("reading, plate", [
+    ("BIMMAX", True), ("QRT+4071", True), ("ZK 4W2P", True),  # vanity, emblem as "+", spaced
+    ("EXIT", False), ("2758", False), ("", False), ("PARK HERE NOW", False),
+])
+def test_a_crop_the_plate_cascade_proposed_is_a_plate_by_its_shape(reading, plate):
+    """The cascade has seen a plate there: 5-8 capitals and digits are enough, digits or not."""
+    redactor = Redactor(Policy.from_toml("protect = ['plate']"), faces="yuface")
+    assert redactor._is_plate(reading, seen=True) is plate
