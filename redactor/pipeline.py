@@ -311,8 +311,9 @@ class Redactor:
         all_hits = self._classify(lines)
         found = [max((h for h in hits if h.score >= policy.text_threshold), key=lambda h: h.score, default=None)
                  for hits in all_hits]
+        personal = any(found)
         for i, line in enumerate(lines):
-            if found[i] is None and _unreadable(line, policy, personal=any(found)):
+            if found[i] is None and _unreadable(line, policy, personal=personal):
                 found[i] = Hit("unreadable", 0, len(line.text), 1 - line.score, "unreadable")
         for i, (line, hits, best) in enumerate(zip(lines, all_hits, found, strict=True), 1):
             # A kept line carries its likeliest category (for an editor who hides it), else "custom".
@@ -351,6 +352,7 @@ class Redactor:
             return True
         return any(h.category == "plate" and h.score >= self.policy.text_threshold
                    for h in self._plate_text.classify(text))
+
 
 def _unreadable(line: Detection, policy: Policy, *, personal: bool) -> bool:
     """Fail closed on text the OCR could not read: a line read with less confidence than
