@@ -162,9 +162,7 @@ class YuFaceDetector:
         assert self._second is not None
         x, y, bw, bh, _ = box
         side = max(bw, bh, 1.0)
-        h, w = rgb.shape[:2]
-        x0, y0 = max(0, int(x - side)), max(0, int(y - side))
-        crop = rgb[y0:min(h, int(y + bh + side)), x0:min(w, int(x + bw + side))]
+        crop, x0, y0 = _around(rgb, box, side)
         if crop.shape[0] < 2 or crop.shape[1] < 2:
             return 0.0
         scale = 48 / side
@@ -183,9 +181,7 @@ class YuFaceDetector:
         (the enlarged view places it better than the tile did), or None when nothing is found."""
         x, y, bw, bh, _ = box
         side = max(bw, bh)
-        h, w = rgb.shape[:2]
-        x0, y0 = max(0, int(x - 2 * side)), max(0, int(y - 2 * side))
-        crop = rgb[y0:min(h, int(y + bh + 2 * side)), x0:min(w, int(x + bw + 2 * side))]
+        crop, x0, y0 = _around(rgb, box, 2 * side)
         if crop.size == 0:
             return None
         scale = CONFIRM_SIDE / side
@@ -282,6 +278,15 @@ def _median3(rgb: np.ndarray) -> np.ndarray:
     import cv2
 
     return cv2.medianBlur(np.ascontiguousarray(rgb), 3)
+
+
+def _around(rgb: np.ndarray, box: Box, pad: float) -> tuple[np.ndarray, int, int]:
+    """The part of the photo around ``box`` with ``pad`` px on every side (cut at the photo's
+    edges), and its top-left corner in the photo."""
+    x, y, bw, bh, _ = box
+    h, w = rgb.shape[:2]
+    x0, y0 = max(0, int(x - pad)), max(0, int(y - pad))
+    return rgb[y0:min(h, int(y + bh + pad)), x0:min(w, int(x + bw + pad))], x0, y0
 
 
 def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
