@@ -1,11 +1,11 @@
-"""Text lines with PP-OCR (rapidocr's detection and recognition stages, ONNX Runtime).
+"""Text lines with PP-OCR (rapidocr's detection and recognition stages, on OpenVINO).
 
 We drive rapidocr's two stages ourselves instead of calling ``RapidOCR()``:
 - its end-to-end call turns stage errors into empty results, and an empty result would let an
   image through unredacted; here any failure raises :class:`AnalysisError`;
 - the pipeline batches recognition crops from many images through one model call;
-- we build the ONNX Runtime sessions from the manifest-verified model files, so rapidocr never
-  reaches its download path, and we choose the thread count per worker process.
+- we compile the models from the manifest-verified files, so rapidocr never reaches its
+  download path, and we choose the thread count per worker process and the precision.
 
 Camera-size photos: detection shrinks a photo to ``max_side``, and a 25 px line on a 6000 px
 photo is 8 px there, under what the detector finds. A photo over ``max_side`` is therefore also
@@ -17,7 +17,6 @@ Coordinates: quads in pixels of the RGB image passed in (EXIF-corrected).
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -59,7 +58,13 @@ class TextOptions:
     # recognition 26% faster on the synthetic walls (1.85 -> 1.37 s/img) at the same recall
     # (PII text 0.976 -> 0.978, spared 0.948 -> 0.946): 24 of 245 readings changed, some for the better.
     rec_min_width: int = 160
-    threads: int = 0  # ONNX Runtime intra-op threads; 0 = ONNX Runtime's default (all cores)
+    threads: int = 0  # inference threads per model call; 0 = OpenVINO's default (all cores)
+    # OpenVINO inference precision of detection and of recognition: "bf16" (used only where the
+    # CPU computes it natively) or "f32". On the shared walls, f32 detection gave ONNX Runtime's
+    # quads and readings exactly; bf16 detection moved some quads and lost a birthday and an
+    # address line (for 0.25 CPU-s a wall). bf16 recognition read 3% of lines differently, with
+    # every recall count unchanged on both splits and 3 more slogans spared, at 0.6x f32's cost.
+    precision: tuple[str, str] = ("f32", "bf16")
     # Photos over max_side: full-resolution tiles of at most tile x tile px (memory per tile: a
     # 1600 px tile has fewer pixels than the 2048 px whole-photo pass, so it does not raise the
     # peak), overlapping by at least tile_overlap px (see RapidOCREngine.detect).
@@ -96,25 +101,13 @@ class RapidOCREngine:
         det_cfg = OmegaConf.merge(cfg.Det, {"limit_type": "max", "limit_side_len": opts.max_side,
                                             "box_thresh": opts.box_thresh, "unclip_ratio": opts.unclip_ratio})
         rec_cfg = OmegaConf.merge(cfg.Rec, {"rec_batch_num": opts.rec_batch,
-                                            "rec_img_shape": [3, 48, opts.rec_min_width]})
-        det_cfg.engine_cfg = rec_cfg.engine_cfg = cfg.EngineConfig.onnxruntime
-        rec_cfg.font_path = None
-        # Our own sessions from the manifest-verified model files: rapidocr never reaches its
-        # download code, and we choose threads and memory (see _session).
-        tiles_cfg = det_cfg.copy()
-        for stage_cfg, name, pattern in ((det_cfg, "ppocr-det", True), (tiles_cfg, "ppocr-det", False),
-                                         (rec_cfg, "ppocr-rec", True)):
-            stage_cfg._set_flag("allow_objects", True)
-            stage_cfg.session = _session(model_path(name), opts.threads, memory_pattern=pattern)
-        # rapidocr annotates dict but reads its config as an OmegaConf DictConfig (attribute access).
-        self._det = TextDetector(det_cfg)  # type: ignore[arg-type]
-        # Photos over max_side: their own session, without ONNX Runtime's memory pattern. On the
-        # second run of an input shape (the second tile) the pattern takes one block for the whole
-        # run, which the shared arena, grown by what is asked, cannot carve from the chunks the
-        # first run freed: a 48 MP photo peaked at 1.95 GB against 1.56 before tiling; without it
-        # the arena does not grow after the first tile, and a tile takes ≈4% longer.
-        self._det_tiles = TextDetector(tiles_cfg)  # type: ignore[arg-type]
-        self._rec = TextRecognizer(rec_cfg)  # type: ignore[arg-type]
+                                            "rec_img_shape": [3, 48, opts.rec_min_width], "font_path": None})
+        # rapidocr's stages run on our own sessions, compiled from the manifest-verified model
+        # files: rapidocr never reaches its download code, and we choose threads and precision.
+        det, rec = (_OpenVINOSession(model_path(name), opts.threads, precision)
+                    for name, precision in zip(("ppocr-det", "ppocr-rec"), opts.precision, strict=True))
+        self._det = _stage(TextDetector, det_cfg, det)
+        self._rec = _stage(TextRecognizer, rec_cfg, rec)
 
     def detect(self, rgb: np.ndarray) -> list[tuple[Quad, float]]:
         """Line quads and detection scores, in reading order (top to bottom, left to right).
@@ -157,7 +150,7 @@ class RapidOCREngine:
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         back = np.array([w / size[0], h / size[1]])
         found = [(Quad.from_array(b * back), s)
-                 for b, s in self._run(np.ascontiguousarray(small[:, :, ::-1]), self._det_tiles)]
+                 for b, s in self._run(np.ascontiguousarray(small[:, :, ::-1]))]
         overlap = max(opts.tile_overlap, math.ceil(_WHOLE_PASS_MIN_LINE / scale))
         tile = max(opts.tile, 2 * overlap)
         for y0, y1 in _spans(h, tile, overlap):
@@ -165,19 +158,18 @@ class RapidOCREngine:
                 part = np.ascontiguousarray(rgb[y0:y1, x0:x1, ::-1])
                 if _flat(part):
                     continue
-                for b, s in self._run(part, self._det_tiles):
+                for b, s in self._run(part):
                     quad = Quad.from_array(b + (x0, y0))
                     if quad.height < overlap / 2:
                         found.append((quad, s))
         merged = _merge_same_lines(found)
         return sorted(merged, key=lambda qs: (qs[0].bbox()[1], qs[0].bbox()[0]))
 
-    def _run(self, bgr: np.ndarray, det: Any = None) -> list[tuple[np.ndarray, float]]:
-        """The detector (``det``, default the whole-photo one) on one BGR image: corner arrays
-        (4x2, its pixels) and scores."""
+    def _run(self, bgr: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """The detector on one BGR image: corner arrays (4x2, its pixels) and scores."""
         try:
-            out = (det or self._det)(_sharpened(bgr, *self.options.sharpen))
-        except Exception as e:  # onnxruntime raises plain exceptions; turn any into a loud failure
+            out = self._det(_sharpened(bgr, *self.options.sharpen))
+        except Exception as e:  # the runtime raises plain exceptions; turn any into a loud failure
             raise AnalysisError(f"text detection failed: {type(e).__name__}: {e}") from e
         if out.boxes is None or out.scores is None:
             return []
@@ -323,31 +315,50 @@ def _around(pts: np.ndarray) -> Quad:
     return Quad.from_array(np.roll(box, -int(np.argmin(box.sum(axis=1))), axis=0))
 
 
-def _session(path: object, threads: int, *, memory_pattern: bool = True) -> Any:
-    """An ONNX Runtime CPU session on ``threads`` intra-op threads (0: ONNX Runtime's default).
+class _OpenVINOSession:
+    """One model on OpenVINO's CPU plugin, as rapidocr's stages call it: ``session(batch)`` and,
+    for recognition, the character list embedded in the model's metadata.
 
-    Detection and recognition allocate from one arena per process that grows by what is asked
-    (ONNX Runtime's default arena per session grows in powers of two and keeps it). On the 46
-    real photos in one process: peak RSS 1.58 GB against 1.72, same seconds.
+    OpenVINO, not ONNX Runtime: on this project's CPU (one thread, PP-OCRv6 small) detection of
+    a 1600x1216 wall took 0.52 CPU-s in f32 against ONNX Runtime's 1.74, with the same quads and
+    readings on every corpus line (bench/README.md). bf16 runs where the CPU computes it
+    natively (AVX-512 BF16 or AMX) and ``precision`` asks for it; elsewhere f32.
     """
-    import onnxruntime as ort
 
-    so = ort.SessionOptions()
-    so.log_severity_level = 3  # errors only; a failure still raises and fails the image
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.enable_mem_pattern = memory_pattern
-    if threads:
-        so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
-    _register_shared_arena()
-    so.add_session_config_entry("session.use_env_allocators", "1")
-    return ort.InferenceSession(str(path), sess_options=so, providers=["CPUExecutionProvider"])
+    def __init__(self, path: object, threads: int, precision: str) -> None:
+        import openvino as ov
+
+        core = ov.Core()
+        if precision == "bf16" and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+            precision = "f32"
+        # No pinning: two worker processes on one thread each would both be pinned to core 0.
+        config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY",
+                                  "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        self._model = core.read_model(str(path))
+        self._request = core.compile_model(self._model, "CPU", config).create_infer_request()
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        # The output tensor is reused by the next call: copy it out.
+        return np.array(self._request.infer({0: batch})[0])
+
+    def _metadata(self) -> dict[str, str]:
+        info = self._model.get_rt_info()  # an ONNX model's metadata_props, as OpenVINO keeps them
+        return {k: v.value for k, v in info["framework"].items()} if "framework" in info else {}
+
+    def have_key(self, key: str = "character") -> bool:
+        return key in self._metadata()
+
+    def get_character_list(self, key: str = "character") -> list[str]:
+        return self._metadata()[key].splitlines()
 
 
-@functools.cache
-def _register_shared_arena() -> None:
-    """Once per process (ONNX Runtime refuses a second registration)."""
-    import onnxruntime as ort
+def _stage(cls: type, cfg: Any, session: _OpenVINOSession) -> Any:
+    """rapidocr's stage ``cls`` (pre- and post-processing) around our ``session``: rapidocr
+    builds its own engine from ``cfg.engine_type`` in the constructor, so it is handed ours."""
+    import sys
+    from unittest import mock
 
-    info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
-    # max_mem 0 (no cap), extend strategy 1 (kSameAsRequested), default chunk sizes
-    ort.create_and_register_allocator(info, ort.OrtArenaCfg(0, 1, -1, -1))
+    with mock.patch.object(sys.modules[cls.__module__], "get_engine", lambda _type: lambda _cfg: session):
+        return cls(cfg)  # rapidocr annotates dict but reads an OmegaConf DictConfig
