@@ -32,12 +32,16 @@ from ..types import Quad
 class TextOptions:
     """Detection resolution and thresholds.
 
-    ``max_side``: detection runs on the photo shrunk so its long side is at most this many
-    pixels. PP-OCR's detector loses lines below ≈8 px high, so for 1600×1200 walls with
-    13 px notes the full resolution is kept (see bench/README.md for the measurements).
+    ``max_side``, ``max_pixels``: detection runs on the photo shrunk so its long side is at most
+    ``max_side`` and its area at most ``max_pixels``. PP-OCR's detector loses lines below ≈8 px
+    high, so for 1600×1200 walls with 13 px notes the full resolution is kept (see
+    bench/README.md for the measurements).
     """
 
     max_side: int = 2048
+    # Detection's memory grows with the pixels it sees: on OpenVINO ≈0.26 GB + 0.26 GB a
+    # megapixel (1.37 GB at 2048x2048). A 1600x1216 wall is 1.95 Mpx.
+    max_pixels: int = 2_100_000
     # Photos whose long side is under this are enlarged for detection, at most 2x: on a 904 px
     # car photo the detector missed a clear 25 px plate at 1x and found it at 2x.
     min_side: int = 1600
@@ -65,10 +69,10 @@ class TextOptions:
     # address line (for 0.25 CPU-s a wall). bf16 recognition read 3% of lines differently, with
     # every recall count unchanged on both splits and 3 more slogans spared, at 0.6x f32's cost.
     precision: tuple[str, str] = ("f32", "bf16")
-    # Photos over max_side: full-resolution tiles of at most tile x tile px (memory per tile: a
-    # 1600 px tile has fewer pixels than the 2048 px whole-photo pass, so it does not raise the
-    # peak), overlapping by at least tile_overlap px (see RapidOCREngine.detect).
-    tile: int = 1600
+    # Photos over max_side or max_pixels: full-resolution tiles of at most tile x tile px (within
+    # max_pixels, so a tile does not raise the peak), overlapping by at least tile_overlap px
+    # (see RapidOCREngine.detect).
+    tile: int = 1440
     tile_overlap: int = 160
 
 
@@ -104,24 +108,28 @@ class RapidOCREngine:
                                             "rec_img_shape": [3, 48, opts.rec_min_width], "font_path": None})
         # rapidocr's stages run on our own sessions, compiled from the manifest-verified model
         # files: rapidocr never reaches its download code, and we choose threads and precision.
-        det, rec = (_OpenVINOSession(model_path(name), opts.threads, precision)
-                    for name, precision in zip(("ppocr-det", "ppocr-rec"), opts.precision, strict=True))
-        self._det = _stage(TextDetector, det_cfg, det)
-        self._rec = _stage(TextRecognizer, rec_cfg, rec)
+        # Detection's buffers (0.5 GB on a wall) are released after each photo; recognition's are
+        # small and reused by the next batch.
+        det, rec = opts.precision
+        self._det = _stage(TextDetector, det_cfg, _OpenVINOSession(model_path("ppocr-det"), opts.threads, det, True))
+        self._rec = _stage(TextRecognizer, rec_cfg, _OpenVINOSession(model_path("ppocr-rec"), opts.threads, rec))
 
     def detect(self, rgb: np.ndarray) -> list[tuple[Quad, float]]:
         """Line quads and detection scores, in reading order (top to bottom, left to right).
 
-        A photo whose long side is at most ``max_side`` is detected whole (small ones enlarged,
-        at most 2x). A larger one gets two passes: the whole photo shrunk to ``max_side`` finds
-        the large lines, and tiles at full resolution find the small ones (on a 6000x4000 photo
-        of a wall, a name card's 20-25 px lines were 7-8 px in the shrunk photo: not found).
+        A photo within ``max_side`` and ``max_pixels`` is detected whole (small ones enlarged, at
+        most 2x and within ``max_pixels``). A larger one gets two passes: the whole photo shrunk
+        to fit finds the large lines, and tiles at full resolution find the small ones (on a
+        6000x4000 photo of a wall, a name card's 20-25 px lines were 7-8 px in the shrunk photo:
+        not found).
         """
-        if max(rgb.shape[:2]) > self.options.max_side:
+        h, w = rgb.shape[:2]
+        opts = self.options
+        if max(h, w) > opts.max_side or h * w > opts.max_pixels:
             return self._detect_tiled(rgb)
         import cv2
 
-        up = min(2.0, self.options.min_side / max(rgb.shape[:2]))
+        up = min(2.0, opts.min_side / max(h, w), math.sqrt(opts.max_pixels / (h * w)))
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # the models were trained on BGR
         if up > 1:
             bgr = cv2.resize(bgr, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
@@ -129,7 +137,7 @@ class RapidOCREngine:
         return [(Quad.from_array(b / scale), s) for b, s in self._run(bgr)]
 
     def _detect_tiled(self, rgb: np.ndarray) -> list[tuple[Quad, float]]:
-        """Both passes on a photo over ``max_side``, their lines merged.
+        """Both passes on a photo over ``max_side`` or ``max_pixels``, their lines merged.
 
         The whole-photo pass (shrunk by area averaging, which keeps thin strokes that bilinear
         shrinking skips) finds every line at least ``_WHOLE_PASS_MIN_LINE`` px high there:
@@ -145,7 +153,7 @@ class RapidOCREngine:
 
         h, w = rgb.shape[:2]
         opts = self.options
-        scale = opts.max_side / max(h, w)
+        scale = min(opts.max_side / max(h, w), math.sqrt(opts.max_pixels / (h * w)))
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         back = np.array([w / size[0], h / size[1]])
@@ -325,23 +333,31 @@ class _OpenVINOSession:
     natively (AVX-512 BF16 or AMX) and ``precision`` asks for it; elsewhere f32.
     """
 
-    def __init__(self, path: object, threads: int, precision: str) -> None:
+    def __init__(self, path: object, threads: int, precision: str, release: bool = False) -> None:
         import openvino as ov
 
         core = ov.Core()
         if precision == "bf16" and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
             precision = "f32"
         # No pinning: two worker processes on one thread each would both be pinned to core 0.
+        # No cache of compiled shapes: every line batch has its own width, and with the default
+        # cache a worker grew by ≈1 GB over 200 recognition calls (0.72 GB flat without; the
+        # same speed on the corpus).
         config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY",
-                                  "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False}
+                                  "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False, "CPU_RUNTIME_CACHE_CAPACITY": 0}
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         self._model = core.read_model(str(path))
-        self._request = core.compile_model(self._model, "CPU", config).create_infer_request()
+        self._compiled = core.compile_model(self._model, "CPU", config)
+        self._request = self._compiled.create_infer_request()
+        self._release = release
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         # The output tensor is reused by the next call: copy it out.
-        return np.array(self._request.infer({0: batch})[0])
+        out = np.array(self._request.infer({0: batch})[0])
+        if self._release:
+            self._compiled.release_memory()
+        return out
 
     def _metadata(self) -> dict[str, str]:
         info = self._model.get_rt_info()  # an ONNX model's metadata_props, as OpenVINO keeps them
