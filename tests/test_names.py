@@ -151,3 +151,18 @@ def test_a_missing_model_package_is_a_model_error_naming_it(monkeypatch, loader,
             loader()
     finally:
         models.model_path.cache_clear()
+
+
+def test_name_models_load_without_importing_torch():
+    """thinc, spaCy's backend, imports torch whenever it is installed (the easyocr extra):
+    0.5 GB and 1.2 s per worker for nothing. torch stays importable afterwards."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed here (the easyocr extra brings it)")
+    code = ("import sys\nfrom redactor.classify import ner\nner.load_spacy()\n"
+            "print('torch' in sys.modules)\nimport torch\nprint(torch.zeros(1).shape[0])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "1"], out
