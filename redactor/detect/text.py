@@ -64,11 +64,12 @@ class TextOptions:
     rec_min_width: int = 160
     threads: int = 0  # inference threads per model call; 0 = OpenVINO's default (all cores)
     # OpenVINO inference precision of detection and of recognition: "bf16" (used only where the
-    # CPU computes it natively) or "f32". On the shared walls, f32 detection gave ONNX Runtime's
-    # quads and readings exactly; bf16 detection moved some quads and lost a birthday and an
-    # address line (for 0.25 CPU-s a wall). bf16 recognition read 3% of lines differently, with
-    # every recall count unchanged on both splits and 3 more slogans spared, at 0.6x f32's cost.
-    precision: tuple[str, str] = ("f32", "bf16")
+    # CPU computes it natively) or "f32". f32 gives ONNX Runtime's quads and readings exactly on
+    # every corpus line. bf16 is faster (detection 0.5x, recognition 0.6x the CPU) but moves
+    # quads and readings: bf16 detection lost a birthday and an address line on the walls;
+    # bf16 recognition kept every count on both splits but lost a plate and single text lines
+    # under the phone mix (bench/README.md).
+    precision: tuple[str, str] = ("f32", "f32")
     # Photos over max_side or max_pixels: full-resolution tiles of at most tile x tile px (within
     # max_pixels, so a tile does not raise the peak), overlapping by at least tile_overlap px
     # (see RapidOCREngine.detect).
