@@ -126,19 +126,21 @@ class RapidOCREngine:
         """
         h, w = rgb.shape[:2]
         opts = self.options
-        if max(h, w) > opts.max_side or h * w > opts.max_pixels:
-            return self._detect_tiled(rgb)
+        fit = min(opts.max_side / max(h, w), math.sqrt(opts.max_pixels / (h * w)))  # < 1: too large
+        if fit < 1:
+            return self._detect_tiled(rgb, fit)
         import cv2
 
-        up = min(2.0, opts.min_side / max(h, w), math.sqrt(opts.max_pixels / (h * w)))
+        up = min(2.0, opts.min_side / max(h, w), fit)
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # the models were trained on BGR
         if up > 1:
             bgr = cv2.resize(bgr, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
         scale = max(1.0, up)
         return [(Quad.from_array(b / scale), s) for b, s in self._run(bgr)]
 
-    def _detect_tiled(self, rgb: np.ndarray) -> list[tuple[Quad, float]]:
-        """Both passes on a photo over ``max_side`` or ``max_pixels``, their lines merged.
+    def _detect_tiled(self, rgb: np.ndarray, scale: float) -> list[tuple[Quad, float]]:
+        """Both passes on a photo over ``max_side`` or ``max_pixels``, their lines merged; the
+        whole-photo pass sees it shrunk by ``scale`` to fit both.
 
         The whole-photo pass (shrunk by area averaging, which keeps thin strokes that bilinear
         shrinking skips) finds every line at least ``_WHOLE_PASS_MIN_LINE`` px high there:
@@ -154,7 +156,6 @@ class RapidOCREngine:
 
         h, w = rgb.shape[:2]
         opts = self.options
-        scale = min(opts.max_side / max(h, w), math.sqrt(opts.max_pixels / (h * w)))
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         back = np.array([w / size[0], h / size[1]])
