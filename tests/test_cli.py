@@ -119,7 +119,7 @@ def test_worker_processes_find_what_one_process_finds(tmp_path):
 
 @pytest.mark.parametrize("cores, memory_gb, ocr, expected", [
     (2, 24, "rapidocr", 2),  # the reference machine: one worker per core
-    (8, 10, "rapidocr", 4),  # memory-bound: 2.5 GB counted per worker
+    (8, 10, "rapidocr", 5),  # memory-bound: 2 GB counted per worker
     (8, 16, "easyocr", 2),  # EasyOCR workers peak at ≈6.3 GB
     (4, 1, "rapidocr", 1),  # never fewer than one
 ])
