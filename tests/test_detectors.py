@@ -209,6 +209,40 @@ def test_detection_of_a_wall_stays_within_its_memory(text_engine):
     assert peak - before < 400, f"detection peaked {peak - before:.0f} MB above the worker"
 
 
+def test_detection_input_is_rapidocrs_own_bit_for_bit(text_engine):
+    """The table-made input (_DetInput) must equal rapidocr's DetPreProcess exactly: the quads
+    and readings were checked identical on the corpus on that ground. A rapidocr upgrade that
+    changes its arithmetic fails here, not silently in recall."""
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+
+    det = text_engine._det
+    ours = det.get_preprocess()
+    theirs = DetPreProcess(det.limit_side_len, det.limit_type, det.mean, det.std)
+    assert type(theirs).__call__ is not type(ours).__call__
+    for shape in [(1200, 1600, 3), (37, 211, 3), (2500, 900, 3)]:
+        photo = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
+        got, want = ours(photo), theirs(photo)
+        assert got.dtype == want.dtype == np.float32 and got.flags["C_CONTIGUOUS"]
+        assert np.array_equal(got, want), shape
+
+
+def test_detection_keeps_two_compiled_shapes_at_most():
+    """A compiled shape holds ≈50 MB between calls: a worker meeting photos of many sizes keeps
+    the last two (a tiled photo alternates its shrunk whole and its tiles), and still gives
+    the same map for a shape it met before."""
+    from redactor.detect.text import _OpenVINOSession
+    from redactor.models import model_path
+
+    session = _OpenVINOSession(model_path("ppocr-det"), 1, "f32", static=True)
+    rng = np.random.default_rng(5)
+    batches = [rng.standard_normal((1, 3, h, w)).astype(np.float32) for h, w in [(64, 96), (96, 64), (128, 128)]]
+    first = session(batches[0])
+    for batch in batches[1:]:
+        session(batch)
+    assert list(session._compiled) == [(1, 3, 96, 64), (1, 3, 128, 128)]
+    assert np.array_equal(session(batches[0]), first)
+
+
 def test_recognition_does_not_keep_memory_per_line_width(text_engine):
     """Every batch of lines has its own width. With OpenVINO's default cache of compiled shapes
     a worker grew by ≈1 GB over 200 recognition calls (here: ≈250 MB over these 100); without it,
