@@ -177,14 +177,14 @@ def test_lines_of_a_blurred_noisy_small_note_are_found(text_engine):
 
 
 def test_detection_never_sees_more_pixels_than_its_cap_and_still_finds_small_text(text_engine, monkeypatch):
-    """Detection memory grows with the pixels it is given (≈0.26 GB a megapixel), so a photo
+    """Detection memory grows with the pixels it is given (≈0.12 GB a megapixel), so a photo
     within max_side but over max_pixels is read as a shrunk whole plus full-size tiles: no call
     gets more than the cap, and a small line in a corner is still found where it is."""
-    img = Image.new("RGB", (2000, 1500), "white")
+    img = Image.new("RGB", (2040, 1600), "white")
     d = ImageDraw.Draw(img)
     font = ImageFont.load_default(size=24)
-    d.text((1780, 1440), "9876 5432", fill="black", font=font)
-    ink = d.textbbox((1780, 1440), "9876 5432", font=font)
+    d.text((1780, 1540), "9876 5432", fill="black", font=font)
+    ink = d.textbbox((1780, 1540), "9876 5432", font=font)
     rgb = np.asarray(img)
     opts = text_engine.options
     assert max(rgb.shape) <= opts.max_side and rgb.shape[0] * rgb.shape[1] > opts.max_pixels

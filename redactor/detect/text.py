@@ -39,9 +39,11 @@ class TextOptions:
     """
 
     max_side: int = 2048
-    # Detection's memory grows with the pixels it sees: on OpenVINO ≈0.26 GB + 0.26 GB a
-    # megapixel (1.37 GB at 2048x2048). A 1600x1216 wall is 1.95 Mpx.
-    max_pixels: int = 2_100_000
+    # Detection's memory grows with the pixels it sees: compiled for the shape, ≈0.12 GB a
+    # megapixel above the worker (a 1600x1216 wall, 1.95 Mpx: 0.24 GB). 3.1 Mpx holds a 4:3
+    # photo of max_side whole. At 2.1 (the cap with the dynamic-shape model, 0.3 GB a
+    # megapixel) a phone-mix wall of 2.34 Mpx was tiled and lost a birthday line.
+    max_pixels: int = 3_100_000
     # Photos whose long side is under this are enlarged for detection, at most 2x: on a 904 px
     # car photo the detector missed a clear 25 px plate at 1x and found it at 2x.
     min_side: int = 1600
