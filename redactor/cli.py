@@ -20,7 +20,7 @@ from .errors import RedactorError, RedactorWarning
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-#: Memory counted per worker process: a rapidocr worker peaked at 1.33 GB over the shared corpus
+#: Memory counted per worker process: a rapidocr worker peaked at 1.36 GB over the shared corpus
 #: (name models included) and 1.05 GB on a 48 MP photo; an EasyOCR worker at 6.3 GB on large photos.
 WORKER_GB = {"rapidocr": 2.0, "easyocr": 7.0}
 
