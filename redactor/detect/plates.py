@@ -32,8 +32,6 @@ class CascadePlateDetector:
     name = "plate-cascade+ocr"
 
     def __init__(self, *, crop_height: int = 64, max_side: int = 2400) -> None:
-        import cv2
-
         self._xml = model_path("plate-cascade").read_text("utf-8")
         if self._cascade().empty():
             raise ModelError(f"{model_path('plate-cascade')}: OpenCV could not load the plate cascade; "
