@@ -392,24 +392,25 @@ class _OpenVINOSession:
         # Input shape -> (compiled model, its request); the dynamic model under the key None.
         self._compiled: dict[tuple[int, ...] | None, tuple[Any, Any]] = {}
         if not static:
-            compiled = core.compile_model(self._model, "CPU", config)
-            self._compiled[None] = compiled, compiled.create_infer_request()
+            self._compiled_for(None)  # fail at start-up, not on the first image
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        compiled, request = self._compiled[None] if not self._static else self._for_shape(batch.shape)
+        compiled, request = self._compiled_for(batch.shape if self._static else None)
         # The output tensor is reused by the next call: copy it out.
         out = np.array(request.infer({0: batch})[0])
         if self._static:
             compiled.release_memory()
         return out
 
-    def _for_shape(self, shape: tuple[int, ...]) -> tuple[Any, Any]:
-        """The model compiled for ``shape``; the last ``_STATIC_SHAPES`` shapes are kept (a tiled
-        photo alternates two: the whole photo shrunk, and its tiles, all of one size)."""
+    def _compiled_for(self, shape: tuple[int, ...] | None) -> tuple[Any, Any]:
+        """The model compiled for ``shape`` (None: the dynamic model). The last
+        ``_STATIC_SHAPES`` shapes are kept (a tiled photo alternates two: the whole photo
+        shrunk, and its tiles, all of one size)."""
         if shape not in self._compiled:
             while len(self._compiled) >= _STATIC_SHAPES:
                 del self._compiled[next(iter(self._compiled))]
-            self._model.reshape(list(shape))
+            if shape is not None:
+                self._model.reshape(list(shape))
             compiled = self._core.compile_model(self._model, "CPU", self._config)
             self._compiled[shape] = compiled, compiled.create_infer_request()
         return self._compiled[shape]
