@@ -20,9 +20,10 @@ def text_engine():
     return RapidOCREngine()
 
 
-def rss_mb():
+def rss_mb(key="VmRSS"):
+    """This process's resident memory (or, with "VmHWM", its peak) in MB."""
     status = Path("/proc/self/status").read_text()
-    return int(status.split("VmRSS:")[1].split()[0]) / 1000
+    return int(status.split(f"{key}:")[1].split()[0]) / 1000
 
 
 def overlap(a, b):
@@ -204,8 +205,7 @@ def test_detection_of_a_wall_stays_within_its_memory(text_engine):
     before = rss_mb()
     Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again from now
     text_engine.detect(photo)
-    status = Path("/proc/self/status").read_text()
-    peak = int(status.split("VmHWM:")[1].split()[0]) / 1000
+    peak = rss_mb("VmHWM")
     assert peak - before < 400, f"detection peaked {peak - before:.0f} MB above the worker"
 
 
