@@ -10,14 +10,16 @@ checkout's ``.venv``: the reference's pinned packages are a subset of today's
 ``requirements.lock``, at the same versions, so only redactor's own code differs.
 
 Each run is a fresh process tree (model load and peak RSS are its own) doing what
-``redactor redact --jobs N`` does: images split by ``redactor.batch.split_work`` among N spawned
-worker processes, each with one ``Redactor`` taking chunks through ``redact_many`` and encoding
-the output. Reference and current alternate, ``--rounds`` times each (the machine drifts over
-minutes; alternating shares the drift). Reported per version: images/s (wall time from the first
-chunk sent to the last returned, once every worker has loaded), per-stage CPU-side seconds
-(summed over workers), model load (a worker's ``Redactor()`` and, where the version has them,
-its name models), peak RSS per worker process, and recall through ``redactor.evaluate`` of
-today's checkout on both versions' masks, so speed is never bought with misses.
+``redactor redact --jobs N`` does: images split by ``redactor.batch.split_work`` among N worker
+processes started the version's own way (``redactor.batch.worker_context`` where it has one),
+each with one ``Redactor`` taking chunks through ``redact_many`` and encoding the output.
+Reference and current alternate, ``--rounds`` times each (the machine drifts over minutes;
+alternating shares the drift). Reported per version: images/s (wall time from the first chunk
+sent to the last returned, once every worker has loaded), per-stage CPU-side seconds (summed
+over workers), model load (a worker's ``Redactor()`` and, where the version has them, its name
+models), start-up (the pool created to every worker loaded: a fork server's imports count
+here), peak RSS per worker process, and recall through ``redactor.evaluate`` of today's
+checkout on both versions' masks, so speed is never bought with misses.
 """
 
 from __future__ import annotations
@@ -110,9 +112,15 @@ def child(paths: list[Path], jobs: int, masks_out: Path) -> None:
     chunks, processes, threads = split_work(paths, jobs)  # as `redactor redact --jobs N` splits them
     stages: dict[str, float] = defaultdict(float)
     masks, load, peak = {}, 0.0, 0.0
-    with mp.get_context("spawn").Pool(processes, initializer=_init_worker, initargs=(threads,)) as pool:
+    import redactor.batch
+
+    # the version's own start method: a fork server from issue 16 on, fresh interpreters before
+    context = getattr(redactor.batch, "worker_context", lambda: mp.get_context("spawn"))()
+    t = time.perf_counter()
+    with context.Pool(processes, initializer=_init_worker, initargs=(threads,)) as pool:
         while len(set(pool.map(_ping, range(processes), chunksize=1))) < processes:
             pass  # the clock starts once every worker has loaded its models (each has answered)
+        startup = time.perf_counter() - t
         t = time.perf_counter()
         for chunk_masks, chunk_stages, chunk_load, chunk_peak in pool.imap_unordered(_work, chunks):
             for p, shape, packed in chunk_masks:
@@ -122,7 +130,7 @@ def child(paths: list[Path], jobs: int, masks_out: Path) -> None:
             load, peak = max(load, chunk_load), max(peak, chunk_peak)
         seconds = time.perf_counter() - t
     np.savez_compressed(masks_out, **{str(i): masks[str(p)] for i, p in enumerate(paths)})
-    print(json.dumps({"images": len(paths), "jobs": jobs, "seconds": seconds, "load": load,
+    print(json.dumps({"images": len(paths), "jobs": jobs, "seconds": seconds, "load": load, "startup": startup,
                       "stages": stages, "peak_gb": peak}))
 
 
@@ -198,6 +206,8 @@ def report(runs: dict[str, list[dict]], paths: list[Path], args: argparse.Namesp
           f"| {' / '.join(f'{x:.3f}' for x in rate['current'])} |")
     print(f"| **ratio current/reference** (mean images/s) | | **{mean['current'] / mean['reference']:.2f}x** |")
     print(f"| model load s per worker | {max(r['load'] for r in ref):.2f} | {max(r['load'] for r in cur):.2f} |")
+    print(f"| start-up s (pool started to every worker loaded) | {max(r['startup'] for r in ref):.2f} "
+          f"| {max(r['startup'] for r in cur):.2f} |")
     print(f"| peak RSS GB per worker | {max(r['peak_gb'] for r in ref):.2f} | {max(r['peak_gb'] for r in cur):.2f} |")
     stage_names = sorted({k for r in ref + cur for k in r["stages"]})
     for k in stage_names:

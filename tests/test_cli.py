@@ -117,6 +117,33 @@ def test_worker_processes_find_what_one_process_finds(tmp_path):
     assert found[3] == found[1]
 
 
+_THREADS = "len(__import__('os').listdir('/proc/self/task'))"
+
+
+def test_the_worker_fork_server_imports_the_libraries_and_starts_no_thread():
+    """Workers fork from a server that imported redactor.preload. Forking is safe only while that
+    process runs no thread beyond what importing numpy starts (OpenBLAS's, which forks cleanly):
+    a runtime thread pool forked mid-task deadlocks its child."""
+    code = (f"import numpy, os, sys\nbefore = {_THREADS}\nimport redactor.preload\n"
+            f"print(before, {_THREADS}, os.environ.get('OMP_NUM_THREADS'), "
+            "[m for m in ('spacy', 'jieba.posseg', 'yuface', 'openvino', 'rapidocr.ch_ppocr_rec') if m not in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(maxsplit=3)
+    assert out[0] == out[1], "the preload started threads"
+    assert out[2] == "1", "libfacedetection's OpenMP must read one thread when it loads"
+    assert out[3].strip() == "[]", "not imported"
+
+
+def test_the_fork_server_imports_no_library_before_its_files_are_verified():
+    """jieba unpickles two of its files at import: with a file failing its check, the preload
+    leaves jieba alone (the worker then fails with the model error) and imports the rest."""
+    code = ("import sys\nfrom redactor.classify import ner\nfrom redactor.errors import ModelError\n"
+            "def refuse(name):\n    raise ModelError(name + ' altered')\n"
+            "ner.model_path = refuse\nimport redactor.preload\n"
+            "print('jieba' in sys.modules, 'spacy' in sys.modules, 'yuface' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True", "True"]
+
+
 @pytest.mark.parametrize("cores, memory_gb, ocr, expected", [
     (2, 24, "rapidocr", 2),  # the reference machine: one worker per core
     (8, 10, "rapidocr", 5),  # memory-bound: 2 GB counted per worker

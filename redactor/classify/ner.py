@@ -38,10 +38,8 @@ import logging
 import re
 import sys
 import threading
-import warnings
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import opencc
@@ -140,26 +138,31 @@ def load_spacy() -> Any:
     """spaCy's small English pipeline, its ner component only, from its verified package files."""
     for name in ("spacy-en-config", "spacy-en-tokenizer", "spacy-en-ner", "spacy-en-strings"):
         model_path(name)  # ModelError naming the package if it is missing or altered
-    with _torch_hidden():
-        import spacy  # imported here: ≈0.5 s, and only a text policy with names needs it
-
+    spacy = import_spacy()
     model_dir = model_path("spacy-en-ner").parent.parent
     return spacy.load(model_dir, exclude=_SPACY_EXCLUDE)
 
 
+def import_spacy() -> Any:
+    """The spacy module (≈0.5 s to import; only a text policy with names needs it), imported
+    without torch: spaCy's backend, thinc, imports torch whenever it is installed (the easyocr
+    extra brings it): 0.5 GB and 1.2 s more per worker, for a ner component that runs on numpy."""
+    with _hidden("torch"):
+        import spacy
+    return spacy
+
+
 @contextlib.contextmanager
-def _torch_hidden() -> Iterator[None]:
-    """``import torch`` fails inside, unless torch is already loaded. spaCy's backend, thinc,
-    imports torch whenever it is installed (the easyocr extra brings it): 0.5 GB and 1.2 s more
-    per worker, for a ner component that runs on numpy. Later imports of torch work as usual."""
-    hide = "torch" not in sys.modules
+def _hidden(module: str) -> Iterator[None]:
+    """``import module`` fails inside, unless it is already loaded; later imports work as usual."""
+    hide = module not in sys.modules
     if hide:
-        sys.modules["torch"] = None  # type: ignore[assignment]  # the import system's "not found"
+        sys.modules[module] = None  # type: ignore[assignment]  # the import system's "not found"
     try:
         yield
     finally:
-        if hide and sys.modules.get("torch", "") is None:
-            del sys.modules["torch"]
+        if hide and sys.modules.get(module, "") is None:
+            del sys.modules[module]
 
 
 def load_jieba() -> Any:
@@ -169,22 +172,28 @@ def load_jieba() -> Any:
     back on later runs; building the prefix dictionary here instead (≈1 s) keeps nothing on disk
     and never loads a file another user could have planted there.
     """
-    dictionary = model_path("jieba-dict")
-    for name in ("jieba-pos-emit", "jieba-pos-states"):
-        model_path(name)
-    with warnings.catch_warnings():
-        # jieba 0.42 imports pkg_resources when setuptools is present, which warns on import
-        warnings.simplefilter("ignore", UserWarning)
-        import jieba
-        import jieba.posseg  # reads the word tags of the dictionary verified above (≈0.3 s)
+    jieba = import_jieba()
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.dt  # the tokenizer jieba.posseg.dt tags with; jieba's default dictionary
     with tokenizer.lock:
         if not tokenizer.initialized:
-            with Path(dictionary).open("rb") as f:
+            with model_path("jieba-dict").open("rb") as f:
                 tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(f)
             tokenizer.initialized = True
     return jieba.posseg.dt
+
+
+def import_jieba() -> Any:
+    """The jieba module with its tagger, after the files the tagger reads at import (the
+    dictionary's word tags, ≈0.3 s, and two pickles) are verified. Without pkg_resources: jieba
+    0.42 opens its files through it when setuptools is present (0.1 s to import, and a warning),
+    and opens the same files directly when it is absent."""
+    for name in ("jieba-dict", "jieba-pos-emit", "jieba-pos-states"):
+        model_path(name)
+    with _hidden("pkg_resources"):
+        import jieba
+        import jieba.posseg
+    return jieba
 
 
 def _cased_for_ner(text: str) -> str:

@@ -33,6 +33,7 @@ Each Detection's ``detector`` says which model found it.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -57,14 +58,7 @@ class YuFaceDetector:
                  detail_min: float = 50, detail_up_max: float = 2.0, second_side: int = 1600,
                  propose_min: float = 20, second_min: float = 45, verify_side: float = 48,
                  verify_min: float = 20, denoise: bool = True, second_always: bool = False) -> None:
-        model_path("libfacedetection")  # verify the compiled-in weights before first use
-        # libfacedetection runs on OpenMP. Beside ONNX Runtime's threads, OpenMP's spinning
-        # workers made face detection 4.5x slower here (5.8 s -> 1.3 s per wall with one
-        # thread); OpenMP reads this once, when the library loads. A caller's value wins.
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
-        import yuface  # imported here: only when this detector is chosen
-
-        self._detect = yuface.c_detect  # the wrapper's detect() would drop candidates under 50
+        self._detect = import_yuface().c_detect  # its detect() would drop candidates under 50
         self.max_side = max_side
         self.tile = tile
         self.overlap = overlap
@@ -195,6 +189,19 @@ class YuFaceDetector:
         """Faces in an RGB image: rows of (confidence, x, y, w, h, 10 landmark coordinates, ...)."""
         found = self._detect(np.ascontiguousarray(rgb[:, :, ::-1]))  # the model reads BGR
         return [(float(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[0])) for r in found]
+
+
+def import_yuface() -> Any:
+    """The yuface module (imported only when this detector is chosen), after the library with
+    the compiled-in weights is verified. libfacedetection runs on OpenMP. Beside ONNX Runtime's
+    threads, OpenMP's spinning workers made face detection 4.5x slower here (5.8 s -> 1.3 s per
+    wall with one thread); OpenMP reads its thread count once, when the library loads, so it is
+    set first. A caller's value wins."""
+    model_path("libfacedetection")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import yuface
+
+    return yuface
 
 
 class CenterFace:

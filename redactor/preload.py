@@ -1,0 +1,27 @@
+"""Imported once by the batch worker pool's fork server (:func:`redactor.batch._pool`): the
+libraries every worker needs, so that each worker forks with them in memory instead of importing
+them again (a worker's load 2.5 -> 1.3 s on the 2-core machine; bench/README.md).
+
+Only imports, each after the files it reads at import are verified. No model is built here and
+no runtime thread is started, so forking from this process is safe: OpenVINO's, ONNX Runtime's
+and OpenMP's threads start in each worker, when its models are built. What fails here is left to
+the worker, which imports it again and fails with its own message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+
+from .classify import ner
+from .detect import faces
+
+
+def _rapidocr() -> None:
+    for module in ("openvino", "rapidocr.ch_ppocr_det", "rapidocr.ch_ppocr_rec"):
+        importlib.import_module(module)
+
+
+for _load in (ner.import_spacy, ner.import_jieba, faces.import_yuface, _rapidocr):
+    with contextlib.suppress(Exception):
+        _load()
