@@ -278,7 +278,11 @@ def worker_context() -> Any:
     """How worker processes start. They fork from a server process that has imported their
     libraries once (:mod:`redactor.preload`) and built no model, so no runtime thread is ever
     forked, and a worker loads in 1.3 s instead of 2.5 (bench/README.md). Where there is no fork
-    server (Windows), each worker is a fresh interpreter."""
+    server (Windows), each worker is a fresh interpreter.
+
+    The server is multiprocessing's one per process, started by the first pool: its workers see
+    the environment variables as they were then, and a caller's own forkserver pools started
+    later in the process get the same preload."""
     import multiprocessing as mp
 
     if "forkserver" not in mp.get_all_start_methods():

@@ -124,10 +124,12 @@ def test_the_worker_fork_server_imports_the_libraries_and_starts_no_thread():
     """Workers fork from a server that imported redactor.preload. Forking is safe only while that
     process runs no thread beyond what importing numpy starts (OpenBLAS's, which forks cleanly):
     a runtime thread pool forked mid-task deadlocks its child."""
+    wanted = ("spacy", "jieba.posseg", "yuface", "openvino", "rapidocr.ch_ppocr_rec")
     code = (f"import numpy, os, sys\nbefore = {_THREADS}\nimport redactor.preload\n"
             f"print(before, {_THREADS}, os.environ.get('OMP_NUM_THREADS'), "
-            "[m for m in ('spacy', 'jieba.posseg', 'yuface', 'openvino', 'rapidocr.ch_ppocr_rec') if m not in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(maxsplit=3)
+            f"[m for m in {wanted!r} if m not in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = proc.stdout.split(maxsplit=3)
     assert out[0] == out[1], "the preload started threads"
     assert out[2] == "1", "libfacedetection's OpenMP must read one thread when it loads"
     assert out[3].strip() == "[]", "not imported"
