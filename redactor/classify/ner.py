@@ -24,9 +24,10 @@ single word alone on a line (weak: hidden on a personal note or an identity docu
 single word inside running text, or an entity on an all-capitals line with no word from the name
 lists ("CARRY OUT NOW" reads as a person once title-cased; hidden on an identity document only).
 
-Both models load at the first line that needs one (≈2 s each on an idle 2-core machine, with
-≈0.1 GB of memory each; bench/README.md), once per :class:`NameModels`; a TextClassifier holds
-one and reuses it.
+Both models load at the first line that needs one (≈0.8 s each on the 2-core machine, half of
+it importing their libraries, which a batch worker finds done by redactor.preload; ≈0.1 GB of
+memory each; bench/README.md), once per :class:`NameModels`; a TextClassifier holds one and
+reuses it.
 Lines are only given to a model when they could hold a name for it: a capitalised Latin word
 for spaCy, a surname followed by two characters for jieba.
 """
