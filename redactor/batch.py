@@ -287,8 +287,23 @@ def worker_context() -> Any:
 
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
+    from multiprocessing import forkserver
+
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["redactor.preload"])  # read when the server starts: once per process
+    # Python 3.11's server imports the preload with the current folder first on its path (the
+    # caller's sys.path reaches only the workers), so a folder named redactor where the command
+    # runs was imported in place of this package, and every image failed. PYTHONSAFEPATH keeps
+    # the current folder off the server's path.
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
     return ctx
 
 

@@ -146,6 +146,22 @@ def test_the_fork_server_imports_no_library_before_its_files_are_verified():
     assert out == ["False", "True", "True"]
 
 
+def test_a_folder_named_redactor_where_the_command_runs_is_not_imported(tmp_path):
+    """The fork server imported its preload with the current folder first on its path: a folder
+    named redactor there (an old checkout, say) replaced the package, and every image failed."""
+    planted = tmp_path / "cwd" / "redactor"
+    planted.mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (planted / "preload.py").write_text("")
+    samples = [ROOT / "samples" / "name_card.png", ROOT / "samples" / "street_car.jpg"]
+    proc = subprocess.run([REDACTOR, "redact", *map(str, samples), "-o", str(tmp_path / "out"), "--jobs", "2"],
+                          capture_output=True, text=True, timeout=300, cwd=planted.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 redacted" in proc.stdout
+    assert not marker.exists()
+
+
 @pytest.mark.parametrize("cores, memory_gb, ocr, expected", [
     (2, 24, "rapidocr", 2),  # the reference machine: one worker per core
     (8, 10, "rapidocr", 5),  # memory-bound: 2 GB counted per worker
