@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -299,6 +300,11 @@ def worker_context() -> Any:
     os.environ["PYTHONSAFEPATH"] = "1"
     try:
         forkserver.ensure_running()
+    except OSError as e:  # its socket could not be made, e.g. a TMPDIR too long for a socket's path
+        warnings.warn(f"worker processes start without the shared fork server ({e}; its socket goes "
+                      f"in {tempfile.gettempdir()}): each imports its libraries itself, ≈1.3 s more. "
+                      "Set TMPDIR to a short, writable folder to avoid this.", RedactorWarning, stacklevel=2)
+        return mp.get_context("spawn")
     finally:
         if saved is None:
             del os.environ["PYTHONSAFEPATH"]

@@ -1,6 +1,7 @@
 """The CLI through its real entry point (the `redactor` executable), with the real models."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -160,6 +161,24 @@ def test_a_folder_named_redactor_where_the_command_runs_is_not_imported(tmp_path
     assert proc.returncode == 0, proc.stderr
     assert "2 redacted" in proc.stdout
     assert not marker.exists()
+
+
+def test_workers_start_without_the_fork_server_when_its_socket_cannot_be_made(tmp_path):
+    """The fork server listens on a Unix socket under TMPDIR; a path too long for one stopped
+    every --jobs batch with a traceback. Now workers start as fresh interpreters, and the batch runs."""
+    long_tmp = tmp_path / ("d" * 110)
+    long_tmp.mkdir()
+    code = ("import warnings\nfrom redactor import batch\nwith warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n    ctx = batch.worker_context()\n"
+            "print(ctx.get_start_method(), [str(x.message) for x in w])")
+    env = {**os.environ, "TMPDIR": str(long_tmp)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert proc.stdout.startswith("spawn ") and "TMPDIR" in proc.stdout
+    samples = [ROOT / "samples" / "name_card.png", ROOT / "samples" / "street_car.jpg"]
+    proc = subprocess.run([REDACTOR, "redact", *map(str, samples), "-o", str(tmp_path / "out"), "--jobs", "2"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 redacted" in proc.stdout
 
 
 @pytest.mark.parametrize("cores, memory_gb, ocr, expected", [
