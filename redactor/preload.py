@@ -1,6 +1,6 @@
-"""Imported once by the batch worker pool's fork server (:func:`redactor.batch._pool`): the
-libraries every worker needs, so that each worker forks with them in memory instead of importing
-them again (a worker's load 2.5 -> 1.3 s on the 2-core machine; bench/README.md).
+"""Imported once by the batch worker pool's fork server (:func:`redactor.batch.worker_context`):
+the libraries every worker needs, so that each worker forks with them in memory instead of
+importing them again (a worker's load 2.5 -> 1.3 s on the 2-core machine; bench/README.md).
 
 Only imports, each after the files it reads at import are verified. No model is built here and
 no runtime thread is started, so forking from this process is safe: OpenVINO's, ONNX Runtime's

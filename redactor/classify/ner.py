@@ -170,7 +170,7 @@ def load_jieba() -> Any:
     """jieba's part-of-speech tagger on its verified dictionary, built in memory.
 
     jieba's own ``initialize`` writes a marshal cache to the system's temporary folder and reads it
-    back on later runs; building the prefix dictionary here instead (≈1 s) keeps nothing on disk
+    back on later runs; building the prefix dictionary here instead (≈0.5 s) keeps nothing on disk
     and never loads a file another user could have planted there.
     """
     jieba = import_jieba()
