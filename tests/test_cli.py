@@ -119,6 +119,7 @@ def test_worker_processes_find_what_one_process_finds(tmp_path):
 
 
 _THREADS = "len(__import__('os').listdir('/proc/self/task'))"
+TWO_SAMPLES = [ROOT / "samples" / "name_card.png", ROOT / "samples" / "street_car.jpg"]  # a --jobs 2 batch
 
 
 def test_the_worker_fork_server_imports_the_libraries_and_starts_no_thread():
@@ -155,8 +156,7 @@ def test_a_folder_named_redactor_where_the_command_runs_is_not_imported(tmp_path
     marker = tmp_path / "imported"
     (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
     (planted / "preload.py").write_text("")
-    samples = [ROOT / "samples" / "name_card.png", ROOT / "samples" / "street_car.jpg"]
-    proc = subprocess.run([REDACTOR, "redact", *map(str, samples), "-o", str(tmp_path / "out"), "--jobs", "2"],
+    proc = subprocess.run([REDACTOR, "redact", *map(str, TWO_SAMPLES), "-o", str(tmp_path / "out"), "--jobs", "2"],
                           capture_output=True, text=True, timeout=300, cwd=planted.parent)
     assert proc.returncode == 0, proc.stderr
     assert "2 redacted" in proc.stdout
@@ -174,8 +174,7 @@ def test_workers_start_without_the_fork_server_when_its_socket_cannot_be_made(tm
     env = {**os.environ, "TMPDIR": str(long_tmp)}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert proc.stdout.startswith("spawn ") and "TMPDIR" in proc.stdout
-    samples = [ROOT / "samples" / "name_card.png", ROOT / "samples" / "street_car.jpg"]
-    proc = subprocess.run([REDACTOR, "redact", *map(str, samples), "-o", str(tmp_path / "out"), "--jobs", "2"],
+    proc = subprocess.run([REDACTOR, "redact", *map(str, TWO_SAMPLES), "-o", str(tmp_path / "out"), "--jobs", "2"],
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "2 redacted" in proc.stdout
@@ -188,8 +187,6 @@ def test_workers_start_without_the_fork_server_when_its_socket_cannot_be_made(tm
     (4, 1, "rapidocr", 1),  # never fewer than one
 ])
 def test_default_jobs_is_one_per_core_as_memory_allows(monkeypatch, cores, memory_gb, ocr, expected):
-    import os
-
     from redactor import cli
 
     monkeypatch.setattr(os, "cpu_count", lambda: cores)

@@ -117,8 +117,8 @@ class RapidOCREngine:
         self._det = _stage(TextDetector, det_cfg, _OpenVINOSession(model_path("ppocr-det"), opts.threads, det,
                                                                    static=True))
         self._rec = _stage(TextRecognizer, rec_cfg, _OpenVINOSession(model_path("ppocr-rec"), opts.threads, rec))
-        rapidocr_input = self._det.get_preprocess
-        self._det.get_preprocess = lambda: _DetInput(rapidocr_input())
+        det_input = _DetInput(self._det.get_preprocess())  # rapidocr builds its own afresh per photo
+        self._det.get_preprocess = lambda: det_input
 
     def detect(self, rgb: np.ndarray) -> list[tuple[Quad, float]]:
         """Line quads and detection scores, in reading order (top to bottom, left to right).
