@@ -8,11 +8,14 @@ package and compares its sha256 with the manifest. A missing package or an alter
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.machinery
 import importlib.util
+import sys
 import tomllib
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -116,3 +119,17 @@ def model_path(name: str) -> Path:
 def versions() -> dict[str, str]:
     """name -> 'package==version sha256[:12]' for the report."""
     return {e.name: f"{e.requirement} {e.sha256[:12]}" for e in manifest().values()}
+
+
+@contextlib.contextmanager
+def hidden(module: str) -> Iterator[None]:
+    """``import module`` fails inside, unless it is already loaded; later imports work as usual.
+    For a library that imports an optional package it works without and that must not run here."""
+    hide = module not in sys.modules
+    if hide:
+        sys.modules[module] = None  # type: ignore[assignment]  # the import system's "not found"
+    try:
+        yield
+    finally:
+        if hide and sys.modules.get(module, "") is None:
+            del sys.modules[module]

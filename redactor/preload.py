@@ -14,11 +14,12 @@ import contextlib
 import importlib
 
 from .classify import ner
-from .detect import faces
+from .detect import faces, text
 
 
 def _rapidocr() -> None:
-    for module in ("openvino", "rapidocr.ch_ppocr_det", "rapidocr.ch_ppocr_rec"):
+    text.import_openvino()
+    for module in ("rapidocr.ch_ppocr_det", "rapidocr.ch_ppocr_rec"):
         importlib.import_module(module)
 
 

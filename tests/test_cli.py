@@ -124,15 +124,17 @@ TWO_SAMPLES = [ROOT / "samples" / "name_card.png", ROOT / "samples" / "street_ca
 
 def test_the_worker_fork_server_imports_the_libraries_and_starts_no_thread():
     """Workers fork from a server that imported redactor.preload. Forking is safe only while that
-    process runs no thread beyond what importing numpy starts (OpenBLAS's, which forks cleanly):
-    a runtime thread pool forked mid-task deadlocks its child."""
+    process runs no thread beyond what importing numpy and cv2 starts (each wheel's OpenBLAS,
+    which forks cleanly): a runtime thread pool forked mid-task deadlocks its child. OpenVINO's
+    telemetry ran one at import, which itself forked to send its report (OpenBLAS's threads stop
+    at a fork, so on some machines the count came out equal, on CI not)."""
     wanted = ("spacy", "jieba.posseg", "yuface", "openvino", "rapidocr.ch_ppocr_rec")
-    code = (f"import numpy, os, sys\nbefore = {_THREADS}\nimport redactor.preload\n"
+    code = (f"import numpy, cv2, os, sys\nbefore = {_THREADS}\nimport redactor.preload\n"
             f"print(before, {_THREADS}, os.environ.get('OMP_NUM_THREADS'), "
             f"[m for m in {wanted!r} if m not in sys.modules])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     out = proc.stdout.split(maxsplit=3)
-    assert out[0] == out[1], "the preload started threads"
+    assert out[0] == out[1], "the preload started (or forked, stopping OpenBLAS's) threads"
     assert out[2] == "1", "libfacedetection's OpenMP must read one thread when it loads"
     assert out[3].strip() == "[]", "not imported"
 
@@ -178,6 +180,36 @@ def test_workers_start_without_the_fork_server_when_its_socket_cannot_be_made(tm
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "2 redacted" in proc.stdout
+
+
+_NO_NETWORK = """\
+import socket, sys
+def _refused(*args, **kwargs):
+    sys.stderr.write(f"NETWORK {args[1:]}\\n")
+    raise OSError("the test allows no network")
+def _connect(self, address, _real=socket.socket.connect):
+    return _real(self, address) if self.family == socket.AF_UNIX else _refused(self, address)
+socket.socket.connect = _connect
+socket.socket.connect_ex = _connect
+socket.getaddrinfo = lambda *args, **kwargs: _refused(None, *args)
+"""
+
+
+def test_a_batch_opens_no_network_connection_and_writes_nothing_in_home(tmp_path):
+    """A redaction reports to nobody. OpenVINO's import sent a Google Analytics event from a
+    thread and wrote a client id to ~/intel, in every worker and the fork server. Every process
+    here refuses and names any connection but the fork server's Unix socket."""
+    hook, home = tmp_path / "hook", tmp_path / "home"
+    hook.mkdir(), home.mkdir()
+    (hook / "sitecustomize.py").write_text(_NO_NETWORK)
+    env = {**os.environ, "HOME": str(home), "PYTHONPATH": str(hook)}
+    env.pop("XDG_CACHE_HOME", None)
+    proc = subprocess.run([REDACTOR, "redact", *map(str, TWO_SAMPLES), "-o", str(tmp_path / "out"), "--jobs", "2"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 redacted" in proc.stdout
+    assert "NETWORK" not in proc.stderr, proc.stderr
+    assert not any(home.iterdir()), sorted(home.rglob("*"))
 
 
 @pytest.mark.parametrize("cores, memory_gb, ocr, expected", [

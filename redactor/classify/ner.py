@@ -34,18 +34,16 @@ for spaCy, a surname followed by two characters for jieba.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
-import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 import opencc
 
-from ..models import model_path
+from ..models import hidden, model_path
 from ..types import Category
 from .names import (
     EN_CUES_AFTER,
@@ -148,22 +146,9 @@ def import_spacy() -> Any:
     """The spacy module (≈0.5 s to import; only a text policy with names needs it), imported
     without torch: spaCy's backend, thinc, imports torch whenever it is installed (the easyocr
     extra brings it): 0.5 GB and 1.2 s more per worker, for a ner component that runs on numpy."""
-    with _hidden("torch"):
+    with hidden("torch"):
         import spacy
     return spacy
-
-
-@contextlib.contextmanager
-def _hidden(module: str) -> Iterator[None]:
-    """``import module`` fails inside, unless it is already loaded; later imports work as usual."""
-    hide = module not in sys.modules
-    if hide:
-        sys.modules[module] = None  # type: ignore[assignment]  # the import system's "not found"
-    try:
-        yield
-    finally:
-        if hide and sys.modules.get(module, "") is None:
-            del sys.modules[module]
 
 
 def load_jieba() -> Any:
@@ -191,7 +176,7 @@ def import_jieba() -> Any:
     and opens the same files directly when it is absent."""
     for name in ("jieba-dict", "jieba-pos-emit", "jieba-pos-states"):
         model_path(name)
-    with _hidden("pkg_resources"):
+    with hidden("pkg_resources"):
         import jieba
         import jieba.posseg
     return jieba

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnalysisError
-from ..models import model_path
+from ..models import hidden, model_path
 from ..types import Quad
 
 
@@ -357,6 +357,17 @@ class _DetInput:
 _STATIC_SHAPES = 2
 
 
+def import_openvino() -> Any:
+    """openvino without its telemetry. ``import openvino`` imports its model converter, which,
+    with the openvino-telemetry package present (openvino's wheel requires it), writes a client
+    id under ~/intel and sends a Google Analytics event from a background thread on every import.
+    A redaction tool must not report where and when it runs; with that package hidden, the
+    converter takes its own stub, as where the package is not installed."""
+    with hidden("openvino_telemetry"):
+        import openvino
+    return openvino
+
+
 class _OpenVINOSession:
     """One model on OpenVINO's CPU plugin, as rapidocr's stages call it: ``session(batch)`` and,
     for recognition, the character list embedded in the model's metadata.
@@ -373,9 +384,7 @@ class _OpenVINOSession:
     """
 
     def __init__(self, path: object, threads: int, precision: str, static: bool = False) -> None:
-        import openvino as ov
-
-        core = ov.Core()
+        core = import_openvino().Core()
         if precision == "bf16" and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
             precision = "f32"
         # No pinning: two worker processes on one thread each would both be pinned to core 0.
