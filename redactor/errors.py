@@ -9,7 +9,8 @@
     ├── AnalysisError             a detector failed on an image: the image must not be written
     ├── GalleryError              a face gallery file is invalid, or a portrait to add has no face or several
     ├── DecisionsError            a decisions file is invalid, or belongs to another image than the one given
-    └── OutputError               an output path is unsafe (would escape OUTDIR or overwrite an input)
+    ├── OutputError               an output path is unsafe (would escape OUTDIR or overwrite an input)
+    └── MetadataError             kept metadata or a signature could not be written and checked: not written
 
 Messages name the file, what was wrong, and what to do about it.
 
@@ -61,3 +62,7 @@ class OutputError(RedactorError):
 
 class RedactorWarning(UserWarning):
     """A configuration that runs but protects less than the default (says what and the fix)."""
+
+
+class MetadataError(RedactorError):
+    """Kept metadata or a C2PA signature could not be written and checked; the image is not written."""

@@ -30,7 +30,8 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 from redactor.errors import ImageTooLargeError, UnreadableImageError
 from redactor.types import Source
 
-__all__ = ["INPUT_SUFFIXES", "OUTPUT_SUFFIX", "Loaded", "Source", "encode", "load", "sniff_format", "write_atomic"]
+__all__ = ["INPUT_SUFFIXES", "OUTPUT_SUFFIX", "Loaded", "Source", "encode", "load", "output_format", "sniff_format",
+           "write_atomic"]
 
 pillow_heif.register_heif_opener()
 
@@ -275,6 +276,11 @@ def _load_array(a: np.ndarray, max_pixels: int) -> Loaded:
     return Loaded(np.ascontiguousarray(rgb), alpha, Source("<array>", "PNG", w, h, None, None, 1))
 
 
+def output_format(fmt: str) -> str:
+    """The format :func:`encode` writes for an input in format ``fmt``."""
+    return _OUTPUT_FORMAT.get(fmt, "PNG")
+
+
 def encode(rgb: np.ndarray, alpha: np.ndarray | None, source: Source, *, jpeg_quality: int = 92) -> bytes:
     """Encode pixels in the input's format with no metadata but the ICC profile.
 
@@ -284,7 +290,7 @@ def encode(rgb: np.ndarray, alpha: np.ndarray | None, source: Source, *, jpeg_qu
     """
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"encode() needs H x W x 3 uint8 RGB, got {rgb.dtype} {rgb.shape}")
-    fmt = _OUTPUT_FORMAT.get(source.format, "PNG")
+    fmt = output_format(source.format)
     im = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     if alpha is not None:
         if fmt in _NO_ALPHA:

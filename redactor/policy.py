@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from .errors import GalleryError, PolicyError
 from .gallery import Gallery
+from .metadata import PERSONAL_TEXT, MetadataPolicy, parse_keep
 from .types import ACTIONS, CATEGORIES, Action, Category
 
 #: [faces] mode: which detected faces are hidden (see FacePolicy).
@@ -33,6 +34,7 @@ _SCHEMA: dict[str, Any] = {
     "render": {"fill_color": list},
     "faces": {"mode": str, "tolerance": float, "allow_tolerance": float,
               "protected_gallery": str, "allowed_gallery": str},
+    "metadata": {"keep": list, "personal_text": str, "sign_cert": str, "sign_key": str, "keep_manifest": bool},
 }
 
 
@@ -80,6 +82,7 @@ class Policy:
     fill_color: tuple[int, int, int] = (0, 0, 0)
     source: str = "<default>"
     faces: FacePolicy = field(default_factory=FacePolicy)
+    metadata: MetadataPolicy = field(default_factory=MetadataPolicy)  # redactor/metadata.py
 
     # Read-only mappings do not pickle; `--jobs N` sends the policy to each worker process.
     # The state names the fields that were read-only, so exactly those come back read-only.
@@ -175,6 +178,7 @@ class Policy:
             fill_color=(color[0], color[1], color[2]),
             source=source,
             faces=_face_policy(data.get("faces", {}), protect, source, base_dir),
+            metadata=_metadata_policy(data.get("metadata", {}), source, base_dir),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -189,6 +193,7 @@ class Policy:
             "render": {"fill_color": list(self.fill_color)},
             # Only when set: policies without [faces] keep the fingerprint they always had.
             **({"faces": self.faces.to_dict()} if self.faces != FacePolicy() else {}),
+            **({"metadata": self.metadata.to_dict()} if self.metadata != MetadataPolicy() else {}),
         }
 
     def fingerprint(self) -> str:
@@ -200,9 +205,55 @@ class Policy:
         blob = json.dumps(meaning, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    def with_metadata(self, *, keep: list[str] | None = None, sign: tuple[str, str] | None = None,
+                      keep_manifest: bool = False) -> Policy:
+        """This policy with [metadata] changed from the command line: ``keep`` replaces the list,
+        ``sign`` (CERT, KEY) the signing credentials; ``keep_manifest`` only turns keeping on."""
+        from dataclasses import replace
+
+        from .provenance import load_signing
+
+        m = self.metadata
+        if keep is not None:
+            fields, refused = parse_keep(keep, "--keep-metadata")
+            m = replace(m, keep=fields, refused=refused)
+        if sign is not None:
+            m = replace(m, sign=load_signing(sign[0], sign[1]))
+        if keep_manifest:
+            if m.sign is None:
+                raise PolicyError("--keep-manifest keeps an input's manifest as an ingredient of the signed output; "
+                                  "it needs --sign CERT KEY (or sign_cert and sign_key in the policy)")
+            m = replace(m, keep_manifest=True)
+        return replace(self, metadata=m)
+
     def reversible_text_actions(self) -> list[str]:
         """Text categories set to blur/pixelate: these can be partly reversed; callers warn."""
         return [c for c in sorted(self.protect) if c != "face" and self.actions[c] != "fill"]
+
+
+def _metadata_policy(meta: dict[str, Any], source: str, base_dir: Path | None) -> MetadataPolicy:
+    """[metadata]: fields to keep (names checked here), personal text in them, signing (C2PA)."""
+    if not all(isinstance(n, str) for n in meta.get("keep", [])):
+        raise PolicyError(f"{source}: metadata.keep must be a list of field names, e.g. [\"iptc:Credit\"]")
+    keep, refused = parse_keep(meta.get("keep", []), source)
+    personal = meta.get("personal_text", "mask")
+    if personal not in PERSONAL_TEXT:
+        raise PolicyError(f"{source}: metadata.personal_text = {personal!r}; use one of {', '.join(PERSONAL_TEXT)}")
+    signing = None
+    if ("sign_cert" in meta) != ("sign_key" in meta):
+        raise PolicyError(f"{source}: metadata.sign_cert and metadata.sign_key go together; give both or neither")
+    if "sign_cert" in meta:
+        from .provenance import load_signing
+
+        cert, key = (_relative(meta[k], base_dir) for k in ("sign_cert", "sign_key"))
+        signing = load_signing(cert, key, f"{source}: metadata.sign_cert")
+    return MetadataPolicy(keep=keep, refused=refused, personal_text=personal, sign=signing,
+                          keep_manifest=bool(meta.get("keep_manifest", False)))
+
+
+def _relative(path: str, base_dir: Path | None) -> Path:
+    p = Path(path).expanduser()
+    return (p if p.is_absolute() else (base_dir or Path.cwd()) / p).absolute()
 
 
 def _face_policy(faces: dict[str, Any], protect: list[str], source: str, base_dir: Path | None) -> FacePolicy:

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import io, report
-from .batch import Job, Outcome, encoded_output
+from .batch import Job, Outcome, finished_output
 from .decisions import SUFFIX, Decisions
 from .errors import RedactorError
+from .metadata import Finisher
 from .pipeline import Failure, Redactor, render_decisions
 from .types import Result
 
@@ -48,17 +49,19 @@ def analyse_files(jobs: list[Job], redactor: Redactor, *, clear_text: bool = Fal
 
 
 def write_rendered(job: Job, result: Result, decisions: Decisions, *, clear_text: bool = False,
-                   decisions_to: Path | None = None) -> Path:
+                   decisions_to: Path | None = None, finisher: Finisher | None = None) -> Path:
     """Write the output image, the decisions (when ``decisions_to`` is given), then the report
-    (the completion marker), each atomically."""
+    (the completion marker), each atomically. ``finisher``: kept metadata and signing, if any."""
     out = job.out
-    data = encoded_output(job, result)
+    data, meta = finished_output(job, result, finisher)
     io.write_atomic(out, data)
     if decisions_to is not None:
         io.write_atomic(decisions_to, decisions.dumps(clear_text=clear_text))
     rep = report.build(name=str(job.src), status="redacted", policy=None, result=result, output=str(out),
                        output_sha256=hashlib.sha256(data).hexdigest(), clear_text=clear_text, ocr=decisions.ocr,
                        policy_info=policy_info(decisions))
+    if meta is not None:
+        rep["metadata"] = meta
     io.write_atomic(job.report, report.dumps(rep))
     return out
 
@@ -70,14 +73,15 @@ def policy_info(d: Decisions) -> dict[str, object]:
 
 
 def render_files(jobs: list[Job], decision_files: list[Path], *, clear_text: bool = False,
-                 max_pixels: int = 120_000_000, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+                 max_pixels: int = 120_000_000, on_outcome: Callable[[Outcome], None] | None = None,
+                 finisher: Finisher | None = None) -> list[Outcome]:
     """Render every job from its decisions file (``decision_files[i]`` for ``jobs[i]``)."""
     outcomes = []
     for job, where in zip(jobs, decision_files, strict=True):
         try:
             d = Decisions.load(where)
             result = render_decisions(job.src, d, name=str(job.src), max_pixels=max_pixels)
-            write_rendered(job, result, d, clear_text=clear_text)
+            write_rendered(job, result, d, clear_text=clear_text, finisher=finisher)
             outcome = Outcome(job, "redacted", findings=len(result.findings))
         except RedactorError as e:
             outcome = Outcome(job, "failed", str(e) if str(job.src) in str(e) else f"{job.src}: {e}")
