@@ -138,7 +138,8 @@ def finished_output(job: Job, result: Result, finisher: Finisher | None) -> tupl
     if finisher is None:
         return data, None
     assert result.source is not None
-    return finisher.finish(data, io.output_format(result.source.format), job.src, result.findings)
+    return finisher.finish(data, io.output_format(result.source.format), job.src, result.findings,
+                           sha256=result.source.sha256)
 
 
 def output_name(name: str, fmt: str) -> str:

@@ -25,6 +25,7 @@ MetadataError and the image is not written):
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import shutil
@@ -214,10 +215,14 @@ class _ExifTool:
             if cls._helper is None or not cls._helper.running:
                 cls._helper = cls._start()
             try:
-                return str(cls._helper.execute(*args))
+                out = str(cls._helper.execute(*args))
+                status, stderr = cls._helper.last_status, str(cls._helper.last_stderr or "").strip()
             except Exception as e:  # pyexiftool raises its own errors and plain ones for a dead process
                 cls._helper = None
                 raise MetadataError(f"exiftool failed ({type(e).__name__}: {e})") from e
+            if status != 0:
+                raise MetadataError(f"exiftool failed (exit status {status}: {stderr or 'no message'})")
+            return out
 
     @classmethod
     def tags(cls, path: Path) -> dict[str, Any]:
@@ -275,12 +280,26 @@ class Finisher:
                              allow_terms=policy.allow) if policy.metadata.keep else None
         return cls(policy.metadata, clf, threshold=policy.text_threshold)
 
-    def finish(self, data: bytes, fmt: str, original: Path, findings: Sequence[Finding] = ()) -> tuple[bytes, dict]:
+    def finish(self, data: bytes, fmt: str, original: Path, findings: Sequence[Finding] = (),
+               sha256: str | None = None) -> tuple[bytes, dict]:
         """``data`` (io.encode's metadata-free bytes in format ``fmt``) with the kept fields of
-        ``original`` and, when signing, a C2PA manifest. Returns (bytes, report section)."""
+        ``original`` and, when signing, a C2PA manifest. Returns (bytes, report section).
+
+        ExifTool reads a private copy of ``original`` (its name can then hold nothing ExifTool
+        could take for an option); with ``sha256`` (the pixels' source), a copy that is not the
+        file the pixels came from (replaced since) raises MetadataError."""
         with tempfile.TemporaryDirectory(prefix="redactor-meta-") as tmp:
             out = Path(tmp) / f"out{SUFFIX.get(fmt, '.img')}"
             out.write_bytes(data)
+            copy = Path(tmp) / "input"
+            try:
+                content = Path(original).read_bytes()
+            except OSError as e:
+                raise MetadataError(f"{original}: cannot be read again for its metadata ({e.strerror or e})") from e
+            if sha256 is not None and hashlib.sha256(content).hexdigest() != sha256:
+                raise MetadataError(f"{original}: the file changed while it was redacted; run the command again")
+            copy.write_bytes(content)
+            original = copy
             structure = set(map(_g1, _ExifTool.tags(out))) if fmt not in _NO_METADATA else set()
             source = _ExifTool.tags(original)
             section: dict[str, Any] = {"refused": [{"field": n, "reason": r} for n, r in self.meta.refused]}

@@ -393,3 +393,15 @@ def test_cli_inspect_and_an_unknown_field(tmp_path):
     assert proc.returncode == 2 and "'credit' is not known" in proc.stderr and "iptc:Credit" in proc.stderr
     assert not (tmp_path / "o").exists()
 
+
+
+def test_an_input_replaced_while_it_was_redacted_is_not_written(tmp_path):
+    src = full_input(tmp_path / "-in.png", "PNG")  # a name exiftool would take for an option
+    data = encoded(src, "PNG")
+    fin = Finisher(MetadataPolicy(keep=("xmp:photoshop:Credit",)))
+    import hashlib
+
+    _, section = fin.finish(data, "PNG", src, sha256=hashlib.sha256(src.read_bytes()).hexdigest())
+    assert section["kept"] == [{"field": "xmp:photoshop:Credit", "action": "kept"}]
+    with pytest.raises(MetadataError, match="changed while it was redacted"):
+        fin.finish(data, "PNG", src, sha256="0" * 64)
