@@ -405,3 +405,20 @@ def test_an_input_replaced_while_it_was_redacted_is_not_written(tmp_path):
     assert section["kept"] == [{"field": "xmp:photoshop:Credit", "action": "kept"}]
     with pytest.raises(MetadataError, match="changed while it was redacted"):
         fin.finish(data, "PNG", src, sha256="0" * 64)
+
+
+def test_cli_render_keeps_and_signs_like_redact(tmp_path, chain, fake_engines):
+    from redactor import cli
+
+    cert, key, root = chain
+    (tmp_path / "in").mkdir()
+    full_input(tmp_path / "in" / "a.jpg", "JPEG")
+    assert cli.main(["analyse", str(tmp_path / "in"), "-o", str(tmp_path / "d"), "--ocr", "fake"]) == 0
+    assert cli.main(["render", str(tmp_path / "in"), "--decisions", str(tmp_path / "d"), "-o", str(tmp_path / "o"),
+                     "--keep-metadata", "iptc:Credit,exif:GPSLatitude", "--sign", str(cert), str(key)]) == 0
+    out = tmp_path / "o" / "a.jpg"
+    tags = read_tags(out)
+    assert tags["IPTC:Credit"] == "Daily Example" and not any("GPS" in t for t in tags)
+    assert manifest_of(out, "image/jpeg", root)[0] == "Trusted"
+    rep = json.loads((tmp_path / "o" / "a.jpg.json").read_text())
+    assert rep["metadata"]["refused"] == [{"field": "exif:GPSLatitude", "reason": "location"}]
