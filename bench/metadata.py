@@ -1,6 +1,6 @@
 """Cost per image of keeping metadata and of signing (issue 26), beside the encode it follows.
 
-    .venv/bin/python bench/metadata.py [--repeat 5] [--sizes 1600x1200,6000x4000] [--formats JPEG,PNG,HEIF]
+    .venv/bin/python bench/metadata.py [--repeat 5] [--sizes 1600x1200,4000x3000] [--formats JPEG,PNG,HEIF]
 
 Draws a photo-like image per size, gives it every field tests/test_metadata.py uses (exiftool),
 and times the write step as a batch worker runs it: ``io.encode`` alone (the default, no
@@ -55,16 +55,20 @@ def exiftool_cpu() -> float:
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--sizes", default="1600x1200,4000x3000")
+    ap.add_argument("--formats", default="JPEG,PNG,HEIF")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-metadata-") as d:
+        run(Path(d), args)
+
+
+def run(tmp: Path, args: argparse.Namespace) -> None:
     from redactor import Policy
     from redactor import io as rio
     from redactor.metadata import Finisher
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--sizes", default="1600x1200,6000x4000")
-    ap.add_argument("--formats", default="JPEG,PNG,HEIF")
-    args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-metadata-"))
     chain, key = _pki(tmp)
     base = Policy.default()
     variants = {
