@@ -463,9 +463,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.keep_metadata is not None:
         policy = policy.with_metadata(keep=args.keep_metadata.split(","))
     rows = describe(args.file, policy.metadata)
-    width = max((len(r[0]) for r in rows), default=0)
+    width, fates = (max((len(r[i]) for r in rows), default=0) for i in (0, 2))
     for tag, value, fate in rows:
-        print(f"{tag:{width}}  {fate:34}  {value}")
+        print(f"{tag:{width}}  {fate:{fates}}  {value}")
     kept = sum(r[2].startswith("kept (") for r in rows)
     print(f"redactor: {args.file}: {len(rows)} metadata tag(s); redact with this policy keeps {kept} "
           f"({', '.join(policy.metadata.keep) or 'none: outputs carry no metadata'})", file=sys.stderr)

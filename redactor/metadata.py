@@ -106,7 +106,7 @@ REFUSED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((reason, re.compile(rx)
     ("face regions", r"^xmp:(mwg-rs|mp|mpri|microsoftphoto|acdsee-rs|lr|digikam):|region"),
     ("history or document id", r"^xmp:xmpmm:|documentid|instanceid|imageuniqueid|documentancestors|history"
                                r"|derivedfrom|originaldocument"),
-    ("content credentials of the input", r"^jumbf:|^cbor:|c2pa"),
+    ("C2PA manifest", r"^jumbf:|^cbor:|c2pa"),
 ))
 
 PERSONAL_TEXT = ("mask", "drop")
