@@ -109,17 +109,26 @@ async function openImage(id) {
   failure.hidden = !(item && item.status === "failed");
   if (!item || item.status === "pending" || item.status === "analysing" || item.status === "failed") {
     state.data = null;
-    state.loadedId = null;
-    $("#photo").removeAttribute("src");  // never leave the previous photo under this one's name
-    delete document.body.dataset.loaded;
     drawRegions();
     $("#regions").replaceChildren();
     $("#counts").textContent = item ? `(${item.status})` : "";
     if (item && item.status === "failed") {
       $("#failure-error").textContent = item.error;
     } else if (item) {
+      // The photo at once, its outlines when its analysis is done (nothing can be approved before).
+      $("#counts").textContent = "(analysing: the regions appear when it is done)";
       api("GET", `/api/images/${id}/decisions`).catch(() => {});  // tells the server: analyse this one next
+      if (state.loadedId !== id) {
+        state.loadedId = null;
+        $("#photo").removeAttribute("src");
+        delete document.body.dataset.loaded;
+        loadPhoto(`/api/images/${id}/image`, id);
+      }
+      return;
     }
+    state.loadedId = null;
+    $("#photo").removeAttribute("src");  // never leave the previous photo under this one's name
+    delete document.body.dataset.loaded;
     return;
   }
   const data = await api("GET", `/api/images/${id}/decisions`);
@@ -206,8 +215,9 @@ function drawRegions() {
 function listRegions() {
   const all = state.data.decisions.regions;
   const hidden = all.filter((r) => r.hidden).length;
-  $("#counts").textContent = `${hidden} hidden, ${all.length - hidden} kept — ${state.data.status}`;
   const n = state.data.candidates.length;
+  $("#counts").textContent = `${hidden} hidden, ${all.length - hidden} kept` +
+    (n && !state.candidates ? ` (${n} not drawn)` : "") + ` — ${state.data.status}`;
   $("#candidates").hidden = !n;
   $("#candidates").textContent = state.candidates ? `hide ${n} unconfirmed plate candidate${n > 1 ? "s" : ""}`
     : `show ${n} unconfirmed plate candidate${n > 1 ? "s" : ""} (kept)`;
@@ -220,7 +230,8 @@ function listRegions() {
       r.id === state.selected ? "selected" : ""].join(" ").trim();
     const what = document.createElement("span");
     what.className = "what";
-    what.textContent = `${r.hidden ? "hidden" : "kept"} · ${label(r)} · ${r.kind}` +
+    const kind = r.kind === r.category || label(r).startsWith("text") ? "" : ` · ${r.kind}`;
+    what.textContent = `${r.hidden ? "hidden" : "kept"} · ${label(r)}${kind}` +
       (r.hidden && r.action !== "fill" ? ` · ${r.action}` : "");
     const text = document.createElement("span");
     text.className = "text";
