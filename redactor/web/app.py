@@ -91,9 +91,7 @@ def create_app(service: Service, *, session: ReviewSession | None = None, token:
         revision); answer the image's new state and the approved images the edit withdrew."""
         s, iid = need_session(), request.path_params["iid"]
         body = await _json_body(request)
-        revision = body.get("revision")
-        if not isinstance(revision, int) or isinstance(revision, bool):
-            raise ValueError("send the \"revision\" of the image the page shows (an integer)")
+        revision = _revision(body)
         before = {i for i, item in s.items.items() if item.status == "approved"}
         out = await run_in_threadpool(change, body, revision)
         withdrawn = sorted(s.items[i].job.src.name for i in before if s.items[i].status != "approved")
@@ -148,8 +146,7 @@ def create_app(service: Service, *, session: ReviewSession | None = None, token:
 
     async def approve(request: Request) -> Response:
         s, iid = need_session(), request.path_params["iid"]
-        body = await _json_body(request)
-        out = await run_in_threadpool(s.approve, iid, body.get("revision"))
+        out = await run_in_threadpool(s.approve, iid, _revision(await _json_body(request)))
         return JSONResponse({**s.progress(), "output": out.name})
 
     async def approve_all(request: Request) -> Response:
@@ -268,6 +265,15 @@ async def _json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValueError("the body must be a JSON object")
     return body
+
+
+def _revision(body: dict[str, Any]) -> int:
+    """The revision of the image the page shows, which every edit and approval must send."""
+    revision = body.get("revision")
+    if not isinstance(revision, int) or isinstance(revision, bool):
+        raise ValueError("send the \"revision\" of the image the page shows (an integer), as in "
+                         "{\"revision\": N}; GET /api/images/ID/decisions gives it")
+    return revision
 
 
 class _InMemoryParser(MultiPartParser):

@@ -218,7 +218,7 @@ class ReviewSession:
         return {"items": items, "analysed": done, "total": len(items), "failed": failed,
                 "approved": sum(i["status"] == "approved" for i in items),
                 "to_approve": len(items) - failed, "reapprove": sum(i["reapprove"] for i in items),
-                "resume": self.current, "state_dir": str(self.state_dir)}
+                "resume": self.current, "state_dir": str(self.state_dir), "outdir": str(self.outdir)}
 
     # -- editing -----------------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ async function refreshQueue() {
     : `${q.reapprove} approved images changed: their outputs were withdrawn, re-approve them`;
   $("#done").hidden = !(q.to_approve && q.approved === q.to_approve && q.analysed === q.total);
   $("#done").textContent = `All ${q.approved} written. The review state (the text read from the photos) is in ` +
-    `${q.state_dir}: delete it with redactor review -o OUTDIR --purge.`;
+    `${q.state_dir}: delete it with redactor review -o ${q.outdir} --purge.`;
   const list = $("#queue-list");
   list.replaceChildren(...q.items.map((item) => {
     const li = document.createElement("li");
