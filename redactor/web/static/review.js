@@ -12,6 +12,8 @@ const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const state = {
   queue: [], current: null, data: null, selected: null, preview: false, candidates: false,
   W: 0, H: 0, scale: 1, tx: 0, ty: 0, drag: null, loadedId: null, progress: null,
+  // id -> the revision this tab last showed (what "approve all opened" approves); kept over a reload
+  shown: JSON.parse(sessionStorage.getItem("redactor-shown") || "{}"),
 };
 
 class Conflict extends Error {}
@@ -161,6 +163,8 @@ function loadPhoto(url, id) {
 
 function show(data) {
   state.data = data;
+  state.shown[data.id] = data.revision;
+  sessionStorage.setItem("redactor-shown", JSON.stringify(state.shown));
   const item = state.queue.find((i) => i.id === data.id);
   if (item) item.status = data.status;
   const li = document.querySelector(`#queue-list li[data-id="${data.id}"]`);
@@ -356,15 +360,15 @@ async function approve() {
 
 // Approve every image the editor has opened and not approved, at the revision the queue shows.
 async function approveAll() {
-  const ready = state.queue.filter((i) => i.status === "ready" && i.seen);
-  const unseen = state.queue.filter((i) => i.status === "ready" && !i.seen).length;
+  const ready = state.queue.filter((i) => i.status === "ready" && i.id in state.shown);
+  const unseen = state.queue.filter((i) => i.status === "ready" && !(i.id in state.shown)).length;
   if (!ready.length) { say(unseen ? `open each image before approving it (${unseen} not opened yet)` : "nothing left to approve", true); return; }
   const faces = ready.reduce((n, i) => n + i.kept_faces, 0);
   const ask = `Approve and write ${ready.length} image${ready.length > 1 ? "s" : ""} you have opened` +
     (faces ? `, with ${faces} face${faces > 1 ? "s" : ""} kept visible` : "") +
     (unseen ? ` (${unseen} not opened yet stay to review)` : "") + "?";
   if (!confirm(ask)) return;
-  const res = await api("POST", "/api/approve-all", { revisions: Object.fromEntries(ready.map((i) => [i.id, i.revision])) });
+  const res = await api("POST", "/api/approve-all", { revisions: Object.fromEntries(ready.map((i) => [i.id, state.shown[i.id]])) });
   const skipped = res.skipped.map((s) => `${s.name} (${s.why})`).join(", ");
   say(`approved ${res.approved.length}` + (skipped ? `; not approved: ${skipped}` : ""), Boolean(skipped));
   await refreshQueue();
@@ -393,6 +397,7 @@ function compare(on) {
 }
 
 function setPreview(on) {
+  if (on && !state.data) { say("not analysed yet: the preview comes with its regions", true); on = false; }
   state.preview = on;
   $("#preview").setAttribute("aria-pressed", String(on));
   $("#overlay").classList.toggle("off", on);
