@@ -5,7 +5,7 @@ image at a time under a lock; requests beyond ``queue`` waiting or running are r
 :class:`Busy` (503 + Retry-After at the edge) instead of piling up memory.
 
 ``ReviewSession`` is the state of ``redactor review``: a queue of input files, analysed in a
-background thread (the image the editor looks at first, then the next ones, recognition batched),
+background thread (the image the editor looks at first, then the next ones),
 edited by the page, approved into OUTDIR. Every change is saved at once to ``STATE/KEY.json``
 (status, revision, decisions with clear text, undo history), so a reload loses nothing and a
 restart resumes: approved images stay approved; an image whose content changed since is analysed
@@ -53,7 +53,12 @@ from ..workflow import decisions_path, write_rendered
 
 LEGACY_STATE_DIR = ".redactor-review"  # where versions up to 0.2 kept the state: inside OUTDIR
 UNDO_DEPTH = 50
-CHUNK = 4  # images recognised together after the first (as `redact` batches them)
+#: Images analysed together, their text recognised in one batch as `redact` does. 1: each image
+#: is shown as soon as its own analysis is done. Measured on samples/ (3 and 9 images, 2 loaded
+#: cores, server CPU-seconds): 4 after a first one alone saved nothing measurable (9 images:
+#: 24.0 and 27.7 cpu-s against 27.0 one by one; 3 images: +0.3 cpu-s an image), while image 2
+#: then waits for the whole chunk. Raise it where batched recognition pays (a GPU).
+CHUNK = 1
 #: Formats a browser shows; the preview of any other output format is sent as PNG (same pixels).
 BROWSER_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "BMP": "image/bmp"}
 
@@ -184,13 +189,10 @@ class ReviewSession:
         self._thread.start()
 
     def analyse_pending(self) -> None:
-        """Analyse every pending image (the background thread's work): the first one alone, so the
-        editor sees it as soon as its own analysis is done, then the next in the order the editor
-        will look at them (from the one on screen onwards), ``CHUNK`` at a time, recognition
-        batched across them as ``redact`` does. Each image is shown as soon as its chunk is done."""
-        size = 1
-        while chunk := self._next_chunk(size):
-            size = CHUNK
+        """Analyse every pending image (the background thread's work) in the order the editor will
+        look at them: the one on screen first, then the ones after it, ``CHUNK`` at a time. Each
+        image is shown as soon as its chunk is done."""
+        while chunk := self._next_chunk(CHUNK):
             results = self.service.analyse_many([i.job.src for i in chunk], [str(i.job.src) for i in chunk])
             for item, d in zip(chunk, results, strict=True):
                 with self._lock:
