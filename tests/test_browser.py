@@ -60,14 +60,20 @@ def server_with_a_broken_file(tmp_path, fake_engines):
     yield from serve(tmp_path)
 
 
-def serve(tmp_path):
+@pytest.fixture
+def server_not_analysed(tmp_path, fake_engines):
+    yield from serve(tmp_path, start=False)
+
+
+def serve(tmp_path, start=True):
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir(exist_ok=True)
     draw_wall(src / "a.png", seed=1)
     draw_wall(src / "b.png", seed=2)
     service = Service(fake_redactor())
     session = ReviewSession(batch.plan([src], out), out, service)
-    session.start()  # background analysis, as `redactor review` does
+    if start:
+        session.start()  # background analysis, as `redactor review` does
     app = create_app(service, session=session, token=TOKEN, max_upload=MAX_UPLOAD)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -345,3 +351,24 @@ def test_tools_category_action_help_confirm_approve_all_resume_compare(server, p
     assert not d.region("face-1").hidden and d.region("text-1").action == "blur"
     assert (out / "b.png").exists()
     shot(page, "7-done")
+
+
+def test_the_photo_shows_before_its_analysis_and_that_image_is_analysed_first(server_not_analysed, page):
+    server = server_not_analysed
+    session = server["session"]
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{server['url']}/?token={TOKEN}")
+    page.wait_for_selector("body[data-loaded]")  # the photo, before any analysis
+    assert page.locator("#overlay polygon").count() == 0
+    assert "analysing" in page.locator("#counts").inner_text()
+    page.keyboard.press("j")  # the editor moves to b: it is analysed first
+    page.wait_for_selector("#queue-list li.current:has-text('b.png')")
+    page.wait_for_timeout(300)
+    b = session.order[1]
+    assert session.current == b
+    order = []
+    real = session.service.analyse_many
+    session.service.analyse_many = lambda images, names: order.extend(names) or real(images, names)
+    session.start()
+    page.locator('#overlay polygon[data-id="face-1"]').wait_for()
+    assert order[0] == str(session.items[b].job.src)
