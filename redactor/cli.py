@@ -121,10 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("review", help="review, correct and approve redactions in a local web page",
                        description="Analyse the images in the background and serve a review page on this "
                        "machine: hide or keep each region, draw boxes, preview, approve. Approving writes the "
-                       "output, its report and its decisions into OUTDIR. Every change is saved at once under "
-                       "OUTDIR/.redactor-review/; run the same command again to resume. Prints the URL to open.")
-    v.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders")
+                       "output, its report and its decisions into OUTDIR. Every change is saved at once in a "
+                       "private state folder out of OUTDIR (it holds the text read from the photos; printed at "
+                       "start); run the same command again to resume, add --purge to delete it when done. "
+                       "Prints the URL to open.")
+    v.add_argument("inputs", nargs="*", type=Path, metavar="INPUT", help="image files or folders")
     v.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR", help="output folder")
+    v.add_argument("--state-dir", type=Path, metavar="DIR",
+                   help="keep the review state in DIR/<hash of OUTDIR> (default DIR: $XDG_STATE_HOME/redactor/"
+                   "review, or ~/.local/state/redactor/review); the folder is made 0700, its files 0600")
+    v.add_argument("--purge", action="store_true",
+                   help="delete the review state of OUTDIR (clear text read from the photos) and exit; "
+                   "OUTDIR itself is left as it is")
     _add_policy(v)
     v.add_argument("--report-text", action="store_true",
                    help="write hidden text in clear in reports and decisions (default: masked)")
@@ -380,7 +388,16 @@ def _start(args: argparse.Namespace, build) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from .pipeline import Redactor
+    from .web.service import default_state_dir, purge
 
+    state_dir = default_state_dir(args.output, args.state_dir)
+    if args.purge:
+        gone = purge(state_dir, args.output)
+        print(f"redactor: deleted the review state {', '.join(map(str, gone))}" if gone
+              else f"redactor: no review state for {args.output} (looked in {state_dir})", file=sys.stderr)
+        return EXIT_OK
+    if not args.inputs:
+        raise RedactorError("give the images or folders to review (or --purge to delete the review state)")
     jobs = _planned(args.inputs, args.output)
     policy = _load_policy(args.policy)
 
@@ -389,10 +406,14 @@ def cmd_review(args: argparse.Namespace) -> int:
         from .web.service import ReviewSession, Service
 
         service = Service(Redactor(policy, ocr=args.ocr, max_pixels=args.max_pixels))
-        session = ReviewSession(jobs, args.output, service, clear_text=args.report_text)
+        session = ReviewSession(jobs, args.output, service, clear_text=args.report_text, state_dir=state_dir)
         session.start()
-        print(f"redactor: reviewing {len(jobs)} image(s); approved ones are written to {args.output}",
-              file=sys.stderr)
+        if session.moved_from:
+            print(f"redactor: moved the old review state out of the output folder ({session.moved_from}, "
+                  f"world-readable, with the text read from the photos) to {state_dir}", file=sys.stderr)
+        print(f"redactor: reviewing {len(jobs)} image(s); approved ones are written to {args.output}; the review "
+              f"state (text read from the photos) is in {state_dir}: delete it with "
+              f"`redactor review -o {args.output} --purge` when the batch is done", file=sys.stderr)
         return create_app(service, session=session, token=tok, allowed_hosts=hosts, clear_text=args.report_text)
 
     return _start(args, build)

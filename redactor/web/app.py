@@ -1,7 +1,9 @@
 """Routes only: the review page, its JSON API, and the HTTP API of ``redactor serve``.
 
 Every route calls the library (through web.service); the guard in web.security runs first.
-Images are addressed by an id (a hash of their place in OUTDIR), never by a path from the request.
+Images are addressed by an id drawn at random per session, never by a path from the request.
+Every edit and approval sends the ``revision`` of the image the page showed (409 when it is not
+the server's); answers list the approved images an edit ``withdrew`` (their outputs deleted).
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from starlette.staticfiles import StaticFiles
 from .. import __version__, io
 from ..decisions import Decisions
 from ..errors import DecisionsError, ImageError, ImageTooLargeError, RedactorError
-from ..types import CATEGORIES
+from ..types import ACTIONS, CATEGORIES
 from .security import Guard, derive
-from .service import Busy, ReviewSession, Service, encoded
+from .service import Busy, Conflict, ReviewSession, Service, encoded
 
 #: Uploads above this are refused with 413 (a 48 MP JPEG is ≈25 MB).
 MAX_UPLOAD = 64 * 2**20
@@ -49,7 +51,8 @@ def create_app(service: Service, *, session: ReviewSession | None = None, token:
 
     def page(request: Request) -> Response:
         name = "review.html" if session is not None else "serve.html"
-        html = templates.get_template(name).render(csrf=csrf, version=__version__, categories=CATEGORIES)
+        html = templates.get_template(name).render(csrf=csrf, version=__version__, categories=CATEGORIES,
+                                                   actions=ACTIONS)
         return HTMLResponse(html)
 
     # -- review --------------------------------------------------------------------------------
@@ -75,6 +78,7 @@ def create_app(service: Service, *, session: ReviewSession | None = None, token:
 
     def decisions(request: Request) -> Response:
         s, iid = need_session(), request.path_params["iid"]
+        s.open(iid)
         return _decisions_json(s, iid)
 
     def preview(request: Request) -> Response:
@@ -82,45 +86,90 @@ def create_app(service: Service, *, session: ReviewSession | None = None, token:
         data, media = encoded(s.render(request.path_params["iid"]), for_browser=True)
         return Response(data, media_type=media)
 
+    async def edit(request: Request, change: Callable[[dict[str, Any], int], Any], **extra: Any) -> Response:
+        """Run ``change(body, revision)`` (one edit of the session, checked against the page's
+        revision); answer the image's new state and the approved images the edit withdrew."""
+        s, iid = need_session(), request.path_params["iid"]
+        body = await _json_body(request)
+        revision = _revision(body)
+        before = {i for i, item in s.items.items() if item.status == "approved"}
+        out = await run_in_threadpool(change, body, revision)
+        withdrawn = sorted(s.items[i].job.src.name for i in before if s.items[i].status != "approved")
+        return _decisions_json(s, iid, withdrawn=withdrawn, **{k: f(out) for k, f in extra.items()})
+
     async def toggle(request: Request) -> Response:
         s, iid, rid = need_session(), request.path_params["iid"], request.path_params["rid"]
-        body = await _json_body(request)
-        if not isinstance(body.get("hidden"), bool):
-            raise ValueError("send {\"hidden\": true|false}")
-        await run_in_threadpool(s.toggle, iid, rid, body["hidden"])
-        return _decisions_json(s, iid)
+
+        def change(body: dict[str, Any], revision: int) -> Any:
+            if not isinstance(body.get("hidden"), bool):
+                raise ValueError("send {\"hidden\": true|false, \"revision\": N}")
+            return s.toggle(iid, rid, body["hidden"], revision)
+        return await edit(request, change)
+
+    async def change_region(request: Request) -> Response:
+        s, iid, rid = need_session(), request.path_params["iid"], request.path_params["rid"]
+
+        def change(body: dict[str, Any], revision: int) -> Any:
+            category, action = body.get("category"), body.get("action")
+            if category is not None and category not in CATEGORIES:
+                raise ValueError(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
+            if action is not None and action not in ACTIONS:
+                raise ValueError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+            return s.change(iid, rid, revision, category=category, action=action)
+        return await edit(request, change)
 
     async def add_box(request: Request) -> Response:
         s, iid = need_session(), request.path_params["iid"]
-        body = await _json_body(request)
-        box, category = body.get("box"), body.get("category", "custom")
-        if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, int | float) for v in box)):
-            raise ValueError("send {\"box\": [x0, y0, x1, y1], \"category\": ...} in image pixels")
-        if category not in CATEGORIES:
-            raise ValueError(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
-        x0, y0, x1, y1 = (float(v) for v in box)
-        _, rid = await run_in_threadpool(s.add_box, iid, (x0, y0, x1, y1), category)
-        return _decisions_json(s, iid, added=rid)
+
+        def change(body: dict[str, Any], revision: int) -> Any:
+            box, category = body.get("box"), body.get("category", "custom")
+            if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, int | float) for v in box)):
+                raise ValueError("send {\"box\": [x0, y0, x1, y1], \"category\": ..., \"revision\": N} "
+                                 "in image pixels")
+            if category not in CATEGORIES:
+                raise ValueError(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
+            x0, y0, x1, y1 = (float(v) for v in box)
+            return s.add_box(iid, (x0, y0, x1, y1), category, revision)
+        return await edit(request, change, added=lambda out: out[1])
 
     async def delete_box(request: Request) -> Response:
-        s, iid = need_session(), request.path_params["iid"]
-        await run_in_threadpool(s.delete, iid, request.path_params["rid"])
-        return _decisions_json(s, iid)
+        s, iid, rid = need_session(), request.path_params["iid"], request.path_params["rid"]
+        return await edit(request, lambda body, revision: s.delete(iid, rid, revision))
 
     async def hide_everywhere(request: Request) -> Response:
-        s, iid = need_session(), request.path_params["iid"]
-        n = await run_in_threadpool(s.hide_everywhere, iid, request.path_params["rid"])
-        return _decisions_json(s, iid, changed=n)
+        s, iid, rid = need_session(), request.path_params["iid"], request.path_params["rid"]
+        return await edit(request, lambda body, revision: s.hide_everywhere(iid, rid, revision), changed=lambda n: n)
 
     async def undo(request: Request) -> Response:
         s, iid = need_session(), request.path_params["iid"]
-        await run_in_threadpool(s.undo, iid)
-        return _decisions_json(s, iid)
+        return await edit(request, lambda body, revision: s.undo(iid, revision))
 
     async def approve(request: Request) -> Response:
         s, iid = need_session(), request.path_params["iid"]
-        out = await run_in_threadpool(s.approve, iid)
-        return JSONResponse({"approved": iid, "output": out.name, **s.progress()})
+        out = await run_in_threadpool(s.approve, iid, _revision(await _json_body(request)))
+        return JSONResponse({**s.progress(), "output": out.name})
+
+    async def approve_all(request: Request) -> Response:
+        """Approve every image in ``revisions`` ({id: revision}) the editor has opened and that is
+        still at that revision; the others are listed with the reason."""
+        s = need_session()
+        body = await _json_body(request)
+        revisions = body.get("revisions")
+        if not isinstance(revisions, dict):
+            raise ValueError("send {\"revisions\": {\"ID\": revision, ...}} for the images to approve")
+        approved, skipped = [], []
+        for iid, revision in revisions.items():
+            item = s.item(iid)
+            if item.status != "ready" or not item.seen:
+                skipped.append({"name": item.job.src.name, "why": "not opened yet" if item.status == "ready"
+                                else item.status})
+                continue
+            try:
+                await run_in_threadpool(s.approve, iid, revision)
+                approved.append(item.job.src.name)
+            except Conflict:
+                skipped.append({"name": item.job.src.name, "why": "changed since the page showed it"})
+        return JSONResponse({**s.progress(), "approved": approved, "skipped": skipped})
 
     # -- API for newsroom tooling ----------------------------------------------------------------
 
@@ -154,10 +203,12 @@ def create_app(service: Service, *, session: ReviewSession | None = None, token:
         Route("/api/images/{iid}/preview", _errors(preview)),
         Route("/api/images/{iid}/regions", _errors(add_box), methods=["POST"]),
         Route("/api/images/{iid}/regions/{rid}", _errors(toggle), methods=["POST"]),
+        Route("/api/images/{iid}/regions/{rid}", _errors(change_region), methods=["PATCH"]),
         Route("/api/images/{iid}/regions/{rid}", _errors(delete_box), methods=["DELETE"]),
         Route("/api/images/{iid}/regions/{rid}/hide-everywhere", _errors(hide_everywhere), methods=["POST"]),
         Route("/api/images/{iid}/undo", _errors(undo), methods=["POST"]),
         Route("/api/images/{iid}/approve", _errors(approve), methods=["POST"]),
+        Route("/api/approve-all", _errors(approve_all), methods=["POST"]),
         Route("/api/redact", _errors(api_redact), methods=["POST"]),
         Route("/api/analyse", _errors(api_analyse), methods=["POST"]),
         Route("/api/render", _errors(api_render), methods=["POST"]),
@@ -168,10 +219,17 @@ def create_app(service: Service, *, session: ReviewSession | None = None, token:
 
 
 def _decisions_json(s: ReviewSession, iid: str, **extra: Any) -> Response:
+    """The image's decisions for the page, in clear text: the page is the editor's own view, behind
+    the token (the files handed on stay masked unless --report-text). ``candidates``: ids of plate
+    candidates the OCR did not confirm, kept and never changed, which the page does not draw unless
+    asked (no one would hide them; they stay in the decisions file)."""
     item = s.item(iid)
     d = s.decisions(iid)
+    candidates = [r.id for r in d.regions if r.kind == "plate" and r.source == "auto" and not r.hidden
+                  and not r.recognizer and r.changed is None]
     return JSONResponse({"id": iid, "name": item.job.src.name, "status": item.status, "undo": len(item.undo),
-                         "decisions": d.to_json(clear_text=False), **extra})
+                         "revision": item.revision, "reapprove": item.withdrawn, "candidates": candidates,
+                         "decisions": d.to_json(clear_text=True), **extra})
 
 
 def _errors(endpoint: Callable[[Request], Any]) -> Endpoint:
@@ -181,6 +239,8 @@ def _errors(endpoint: Callable[[Request], Any]) -> Endpoint:
             if inspect.iscoroutinefunction(endpoint):
                 return await endpoint(request)
             return await run_in_threadpool(endpoint, request)  # decoding and encoding stay off the loop
+        except Conflict as e:
+            return JSONResponse({"error": str(e), "conflict": True}, 409)
         except Busy as e:
             return JSONResponse({"error": str(e)}, 503, headers={"Retry-After": str(RETRY_AFTER_S)})
         except LookupError as e:
@@ -205,6 +265,15 @@ async def _json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValueError("the body must be a JSON object")
     return body
+
+
+def _revision(body: dict[str, Any]) -> int:
+    """The revision of the image the page shows, which every edit and approval must send."""
+    revision = body.get("revision")
+    if not isinstance(revision, int) or isinstance(revision, bool):
+        raise ValueError("send the \"revision\" of the image the page shows (an integer), as in "
+                         "{\"revision\": N}; GET /api/images/ID/decisions gives it")
+    return revision
 
 
 class _InMemoryParser(MultiPartParser):

@@ -3,10 +3,12 @@
 In order, for each HTTP request:
 
 1. **Host** must be on the allow-list (``localhost``, ``127.0.0.1``, ``::1``, plus the host the
-   server was told to bind and any ``--allow-host``): a DNS-rebinding page cannot reach us under
-   its own name. Refused with 403.
+   server was told to bind and any ``--allow-host``), written as a host name or ``[IPv6]``, with
+   at most ``:PORT`` after it (``[::1]evil`` is refused): a DNS-rebinding page cannot reach us
+   under its own name. Refused with 403.
 2. **Token**: ``?token=T`` on a GET (the URL printed once at start) sets an HttpOnly,
-   SameSite=Strict cookie holding a value derived from T, then redirects to the same path without
+   SameSite=Strict cookie holding a value derived from T (named after the port: cookies do not
+   tell ports apart, and two servers must not log each other out), then redirects to the same path without
    the token, so it stays out of the history and the Referer; or ``Authorization: Bearer T``
    (API clients); or that cookie. Anything else: 401.
 3. **CSRF**: a state-changing request (anything but GET/HEAD) authenticated by the cookie must
@@ -16,7 +18,11 @@ In order, for each HTTP request:
    reading, or while reading a chunked body.
 5. **Headers** on every response: a CSP allowing only this origin's scripts and styles (no
    inline script), ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
-   ``X-Frame-Options: DENY``, ``Cache-Control: no-store``.
+   ``X-Frame-Options: DENY``, ``Cache-Control: no-store``, and
+   ``Cross-Origin-Resource-Policy: same-origin`` with ``Cross-Origin-Opener-Policy: same-origin``:
+   a page served from another port of 127.0.0.1 is *same-site*, so the SameSite cookie goes with
+   its ``<img src=…/api/images/ID/image>``; CORP is what stops the browser from showing it the
+   original.
 
 Tokens are compared in constant time (``hmac.compare_digest``).
 """
@@ -26,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -49,7 +56,11 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
 ]
+#: A Host header: a name or IPv4 address, or [IPv6], then an optional :PORT, and nothing else.
+_HOST = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::\d{1,5})?")
 
 
 def derive(token: str, purpose: str) -> str:
@@ -96,12 +107,12 @@ class Guard:
                 return
             rest = urlencode([(k, v) for k, v in query.items() if k != "token"])
             location = scope["path"] + (f"?{rest}" if rest else "")
-            cookie = f"{COOKIE}={self.session}; Path=/; HttpOnly; SameSite=Strict"
+            cookie = f"{cookie_name(scope)}={self.session}; Path=/; HttpOnly; SameSite=Strict"
             await secured({"type": "http.response.start", "status": 303,
                            "headers": [(b"location", location.encode()), (b"set-cookie", cookie.encode())]})
             await secured({"type": "http.response.body", "body": b""})
             return
-        via = self._authenticated(headers)
+        via = self._authenticated(headers, cookie_name(scope))
         if via is None:
             await _json(secured, 401, "authentication required: open the URL with ?token= that redactor printed, "
                         "or send Authorization: Bearer TOKEN")
@@ -116,13 +127,13 @@ class Guard:
             return
         await self._call_limited(scope, receive, secured)
 
-    def _authenticated(self, headers: dict[str, str]) -> str | None:
+    def _authenticated(self, headers: dict[str, str], cookie: str) -> str | None:
         auth = headers.get("authorization", "")
         if auth[:7].lower() == "bearer " and hmac.compare_digest(auth[7:].strip().encode(), self.token.encode()):
             return "bearer"
         for part in headers.get("cookie", "").split(";"):
             name, _, value = part.strip().partition("=")
-            if name == COOKIE and hmac.compare_digest(value.encode(), self.session.encode()):
+            if name == cookie and hmac.compare_digest(value.encode(), self.session.encode()):
                 return "cookie"
         return None
 
@@ -158,12 +169,19 @@ class Guard:
             await _json(send, 413, f"the upload is larger than the limit of {self.max_body:,} bytes")
 
 
+def cookie_name(scope: Scope) -> str:
+    """The session cookie's name for the port this server listens on (``redactor_session_8766``)."""
+    server = scope.get("server") or ("", None)
+    return f"{COOKIE}_{server[1]}" if server[1] else COOKIE
+
+
 def _hostname(host: str) -> str:
-    """The Host header without its port ("[::1]:8765" -> "::1", "localhost:8765" -> "localhost")."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    """The Host header without its port ("[::1]:8765" -> "::1", "localhost:8765" -> "localhost");
+    "" for anything that is not a host and an optional port ("[::1]evil", "a b", "x:y:z")."""
+    m = _HOST.fullmatch(host.strip().lower())
+    if m is None:
+        return ""
+    return m["v6"] or m["name"]
 
 
 async def _json(send: Send, status: int, error: str) -> None:
