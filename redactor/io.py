@@ -100,7 +100,8 @@ def load(
     elif isinstance(x, str | os.PathLike):
         name, data = str(x), _read_file(Path(x))
     else:
-        raise TypeError(f"load() takes a path, bytes, PIL image or numpy array, not {type(x).__name__}")
+        raise UnreadableImageError(f"<{type(x).__name__}>: not an image; pass a path, bytes, a PIL image or an "
+                                   "RGB numpy array")
     if not data:
         raise UnreadableImageError(f"{name}: the file is empty (0 bytes); copy or export it again.")
     sha256 = hashlib.sha256(data).hexdigest()  # of exactly the bytes decoded below
