@@ -47,6 +47,7 @@ class Outcome:
     status: str  # "redacted", "dry-run", "skipped", "failed"
     message: str = ""
     findings: int = 0
+    warnings: tuple[str, ...] = ()  # what the output lost against the input (report.input_warnings)
 
 T = TypeVar("T")
 
@@ -493,7 +494,8 @@ class Worker:
             io.write_atomic(job.report, report.dumps(rep))
         except (OSError, RedactorError) as e:
             return self._fail(job, e)
-        return Outcome(job, "dry-run" if opts.dry_run else "redacted", findings=len(res.findings))
+        return Outcome(job, "dry-run" if opts.dry_run else "redacted", findings=len(res.findings),
+                       warnings=tuple(rep["warnings"]))
 
     def _verify(self, data: bytes, job: Job) -> None:
         """Run detection again on the encoded output, as a reader of the published file would."""

@@ -262,6 +262,8 @@ def cmd_redact(args: argparse.Namespace) -> int:
     def progress(outcome: batch.Outcome) -> None:
         if outcome.status == "failed":
             bar.write(f"redactor: FAILED {outcome.message}", file=sys.stderr)
+        for warning in outcome.warnings:
+            bar.write(f"redactor: warning: {warning}", file=sys.stderr)
         bar.update(1)
 
     t0 = time.perf_counter()
@@ -285,6 +287,8 @@ def _files_command(outcomes_of, total: int, done_word: str, where: Path) -> int:
     def progress(outcome) -> None:
         if outcome.status == "failed":
             bar.write(f"redactor: FAILED {outcome.message}", file=sys.stderr)
+        for warning in outcome.warnings:
+            bar.write(f"redactor: warning: {warning}", file=sys.stderr)
         bar.update(1)
 
     t0 = time.perf_counter()

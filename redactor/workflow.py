@@ -78,7 +78,8 @@ def render_files(jobs: list[Job], decision_files: list[Path], *, clear_text: boo
             d = Decisions.load(where)
             result = render_decisions(job.src, d, name=str(job.src), max_pixels=max_pixels)
             write_rendered(job, result, d, clear_text=clear_text)
-            outcome = Outcome(job, "redacted", findings=len(result.findings))
+            outcome = Outcome(job, "redacted", findings=len(result.findings),
+                              warnings=tuple(report.input_warnings(result.source)))
         except RedactorError as e:
             outcome = Outcome(job, "failed", str(e) if str(job.src) in str(e) else f"{job.src}: {e}")
         except OSError as e:

@@ -300,3 +300,36 @@ def test_ctrl_c_prints_one_line_exits_130_and_the_batch_resumes(tmp_path, when):
     assert again.returncode == 0, again.stderr
     assert len(list(out.glob("*.png"))) == 12 and len(list(out.glob("*.png.json"))) == 12
     assert not list(out.glob(".*"))
+
+
+# -- issue 25: what the output loses, said in the report and on the command line --------------
+
+def test_a_16bit_png_is_written_8bit_with_a_warning_and_a_multi_frame_gif_is_refused(tmp_path):
+    import cv2
+
+    src = tmp_path / "in"
+    src.mkdir()
+    wide = np.random.default_rng(3).integers(20000, 50000, (50, 70, 3), dtype=np.uint16)
+    assert cv2.imwrite(str(src / "deep.png"), wide)
+    png(src / "plain.png")
+    frames = [Image.fromarray(np.full((30, 40, 3), v, np.uint8)) for v in (0, 120, 240)]
+    frames[0].save(src / "moving.gif", save_all=True, append_images=frames[1:])
+    out = tmp_path / "out"
+    proc = run("redact", src, "-o", out, check=1)  # the GIF fails, the others are written
+    warned = [line for line in proc.stderr.splitlines() if "warning:" in line]
+    assert len(warned) == 1 and str(src / "deep.png") in warned[0], proc.stderr
+    assert "16 bits per channel" in warned[0] and "the output has 8" in warned[0]
+    deep = json.loads((out / "deep.png.json").read_text())
+    assert deep["input"]["bits_per_channel"] == 16 and deep["warnings"] == [warned[0].split("warning: ", 1)[1]]
+    assert Image.open(out / "deep.png").mode == "RGB"  # 8 bits per channel, as the warning says
+    plain = json.loads((out / "plain.png.json").read_text())
+    assert plain["input"]["bits_per_channel"] == 8 and plain["warnings"] == []
+    gif = json.loads((out / "moving.gif.json").read_text())
+    assert gif["status"] == "failed" and "has 3 frames" in gif["error"] and "split the frames" in gif["error"]
+    assert not (out / "moving.gif.png").exists()
+
+
+def test_the_readme_says_what_is_refused_and_what_is_narrowed():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    assert "single-frame" in readme and "animated GIF" in readme and "multi-page TIFF" in readme
+    assert "16 bits per channel" in readme and "8-bit" in readme
