@@ -333,3 +333,23 @@ def test_the_readme_says_what_is_refused_and_what_is_narrowed():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
     assert "single-frame" in readme and "animated GIF" in readme and "multi-page TIFF" in readme
     assert "16 bits per channel" in readme and "8-bit" in readme
+
+
+def test_a_failed_analysis_whose_old_decisions_cannot_be_removed_says_so(tmp_path, monkeypatch, fake_engines):
+    from conftest import fake_redactor
+
+    from redactor.workflow import analyse_files, decisions_path
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "bad.png").write_bytes(b"not an image")
+    (job,) = batch.plan([tmp_path / "in"], tmp_path / "out")
+    decisions_path(job).parent.mkdir(parents=True)
+    decisions_path(job).write_text("{}")
+
+    def refused(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    (outcome,) = analyse_files([job], fake_redactor())
+    assert outcome.status == "failed" and "not a recognised image" in outcome.message
+    assert f"earlier {decisions_path(job)} could not be removed" in outcome.message
