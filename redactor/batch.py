@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +48,7 @@ class Outcome:
     status: str  # "redacted", "dry-run", "skipped", "failed"
     message: str = ""
     findings: int = 0
+    warnings: tuple[str, ...] = ()  # what the output lost against the input (report.input_warnings)
 
 T = TypeVar("T")
 
@@ -96,6 +100,27 @@ def plan(inputs: list[Path], outdir: Path) -> list[Job]:
         else:
             jobs.append(_job(item, Path(item.name), outdir, out_root))
     return _unique(jobs)
+
+
+def check_writable(outdir: Path, jobs: Iterable[Job] = ()) -> None:
+    """Refuse (OutputError) before any work when OUTDIR, or a folder in it that an output of
+    ``jobs`` goes into, cannot be written: read-only file system, no permission, immutable.
+
+    Each folder is tried by creating and removing a temporary file in it (the only test that
+    sees every cause: ``os.access`` misses ACLs and network file systems, and root passes it on
+    a read-only bind mount's folders' modes). OUTDIR is created when missing, as a write would."""
+    folders = {outdir} | {p for j in jobs for p in (j.out.parent, j.report.parent) if p.is_dir()}
+    for folder in sorted(folders):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".redactor-write-check.", suffix=".tmp", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise OutputError(
+                f"{folder}: the output folder cannot be written ({e.strerror or e}); nothing was done. "
+                "Give -o a folder you can write to, or make this one writable (remount it read-write, chmod u+w)"
+            ) from e
 
 
 def _checked_outdir(outdir: Path) -> Path:
@@ -232,13 +257,23 @@ def run(jobs: list[Job], opts: Options, *, jobs_n: int = 1,
                 on_outcome(outcomes[-1])
         else:
             todo.append(j)
+    local = execute is None
     if execute is None:
         def execute(todo: list[Job], opts: Options) -> Iterable[Outcome]:
             return _execute(todo, opts, jobs_n)
-    for outcome in execute(todo, opts):
-        outcomes.append(outcome)
-        if on_outcome:
-            on_outcome(outcome)
+    results = execute(todo, opts)
+    try:
+        for outcome in results:
+            outcomes.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
+    except BaseException:  # Ctrl-C: stop the workers now (closing the generator), not at exit
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+        if local:  # its workers are stopped: what they were writing is only temporary files
+            _remove_stale_temp_files(jobs)
+        raise
     _remove_stale_temp_files(jobs)  # left by a worker that died mid-write (its image was redone)
     return outcomes
 
@@ -311,7 +346,8 @@ def worker_context() -> Any:
     saved = os.environ.get("PYTHONSAFEPATH")
     os.environ["PYTHONSAFEPATH"] = "1"
     try:
-        forkserver.ensure_running()
+        with _sigint_ignored():  # the server and the workers it forks inherit it (see _init_worker)
+            forkserver.ensure_running()
     except OSError as e:  # its socket could not be made, e.g. a TMPDIR too long for a socket's path
         warnings.warn(f"worker processes start without the shared fork server ({e}; its socket goes "
                       f"in {tempfile.gettempdir()}): each imports its libraries itself, ≈1.3 s more. "
@@ -323,6 +359,46 @@ def worker_context() -> Any:
         else:
             os.environ["PYTHONSAFEPATH"] = saved
     return ctx
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while a child process starts (ignored signals stay ignored across exec).
+    Ctrl-C reaches every process of the terminal's group: in a worker, or in the fork server
+    while it imports its libraries, it printed a KeyboardInterrupt traceback. Only the main
+    process reacts to it: it stops the workers (:func:`_stop`) and prints one line."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, saved)
+
+
+def _stop(pool: Any) -> None:
+    """Stop a pool's workers at once (Ctrl-C, or an error in the caller) instead of waiting for
+    their chunks: an output is written atomically, so a worker stopped mid-write leaves only a
+    temporary file, which the run then removes; its image has no report and is redone next time.
+
+    The fork server is stopped too: a worker asked for while it was still importing would be
+    forked after this process had gone and die with a traceback. The next pool starts a new one.
+    concurrent.futures has no public way to do either before Python 3.14 (terminate_workers)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+    else:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid and getattr(pool, "_mp_context", None) is not None and pool._mp_context.get_start_method() == "forkserver":
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_pool(chunks: list[list[Job]], opts: Options, processes: int) -> Generator[Outcome, None, list[list[Job]]]:
@@ -337,13 +413,18 @@ def _in_pool(chunks: list[list[Job]], opts: Options, processes: int) -> Generato
     from concurrent.futures.process import BrokenProcessPool
 
     left = []
-    with _pool(opts, processes) as pool:
+    pool = _pool(opts, processes)
+    try:
         futures = {pool.submit(_work, chunk): chunk for chunk in chunks}
         for future in as_completed(futures):
             try:
                 yield from future.result()
             except BrokenProcessPool:
                 left.append(futures[future])
+    except BaseException:  # KeyboardInterrupt, or the caller closed the generator
+        _stop(pool)
+        raise
+    pool.shutdown()
     return left
 
 
@@ -364,6 +445,11 @@ def _one_by_one(jobs: list[Job], opts: Options) -> Iterator[Outcome]:
                 yield record_failure(job, AnalysisError(
                     f"{job.src}: the worker process died while redacting it (killed, or out of memory); nothing "
                     "was written for it. Check the machine's free memory, or redact it alone with --jobs 1"), opts)
+    except BaseException:
+        if pool is not None:
+            _stop(pool)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown()
@@ -374,6 +460,7 @@ _WORKER: Worker | None = None
 
 def _init_worker(opts: Options) -> None:
     global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C (_sigint_ignored)
     _WORKER = Worker(opts)
 
 
@@ -422,7 +509,8 @@ class Worker:
             io.write_atomic(job.report, report.dumps(rep))
         except (OSError, RedactorError) as e:
             return self._fail(job, e)
-        return Outcome(job, "dry-run" if opts.dry_run else "redacted", findings=len(res.findings))
+        return Outcome(job, "dry-run" if opts.dry_run else "redacted", findings=len(res.findings),
+                       warnings=tuple(rep["warnings"]))
 
     def _verify(self, data: bytes, job: Job) -> None:
         """Run detection again on the encoded output, as a reader of the published file would."""
@@ -439,25 +527,31 @@ class Worker:
 def record_failure(job: Job, error: BaseException, opts: Options) -> Outcome:
     """Fail an image: remove any output an earlier run left for it, write a "failed" report."""
     message = str(error) if str(job.src) in str(error) else f"{job.src}: {error}"
-    # A stale output from an earlier run must not sit beside a report saying "failed".
+    # A stale output from an earlier run must not sit beside a report saying "failed". This
+    # runs while handling an error, often one of the output folder itself: it never raises.
     for stale in {job.out, _previous_output(job)}:
-        if stale is not None:
+        if stale is None:
+            continue
+        try:
             stale.unlink(missing_ok=True)
+        except OSError as e:
+            message += f" (and an earlier output {stale} could not be removed: {e.strerror or e}; delete it by hand)"
     rep = report.build(name=str(job.src), status="failed", policy=opts.policy, error=message,
                        ocr=opts.ocr)
     try:
         io.write_atomic(job.report, report.dumps(rep))
     except OSError as e:
-        message += f" (and its report could not be written: {e})"
+        message += f" (and its report could not be written: {e.strerror or e})"
     return Outcome(job, "failed", message)
 
 
 def _previous_output(job: Job) -> Path | None:
     try:
-        prev = json.loads(job.report.read_text("utf-8")).get("output")
+        prev = json.loads(job.report.read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    return Path(prev) if prev and Path(prev).parent == job.out.parent else None
+    out = prev.get("output") if isinstance(prev, dict) else None
+    return Path(out) if isinstance(out, str) and out and Path(out).parent == job.out.parent else None
 
 
 def summary(outcomes: list[Outcome], seconds: float) -> str:

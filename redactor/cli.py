@@ -292,6 +292,7 @@ def cmd_redact(args: argparse.Namespace) -> int:
         print(f"redactor: no images found in {', '.join(map(str, args.inputs))} "
               f"(looked for {', '.join(sorted(io.INPUT_SUFFIXES))})", file=sys.stderr)
         return EXIT_FAILED
+    batch.check_writable(args.output, jobs)
     opts = batch.Options(policy=policy, dry_run=args.dry_run, force=args.force, clear_text=args.report_text,
                          verify=args.verify, max_pixels=args.max_pixels, ocr=args.ocr)
     bar = tqdm(total=len(jobs), unit="img", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
@@ -299,6 +300,8 @@ def cmd_redact(args: argparse.Namespace) -> int:
     def progress(outcome: batch.Outcome) -> None:
         if outcome.status == "failed":
             bar.write(f"redactor: FAILED {outcome.message}", file=sys.stderr)
+        for warning in outcome.warnings:
+            bar.write(f"redactor: warning: {warning}", file=sys.stderr)
         bar.update(1)
 
     t0 = time.perf_counter()
@@ -322,6 +325,8 @@ def _files_command(outcomes_of, total: int, done_word: str, where: Path) -> int:
     def progress(outcome) -> None:
         if outcome.status == "failed":
             bar.write(f"redactor: FAILED {outcome.message}", file=sys.stderr)
+        for warning in outcome.warnings:
+            bar.write(f"redactor: warning: {warning}", file=sys.stderr)
         bar.update(1)
 
     t0 = time.perf_counter()
@@ -337,13 +342,16 @@ def _files_command(outcomes_of, total: int, done_word: str, where: Path) -> int:
     return EXIT_OK
 
 
-def _planned(inputs: list[Path], outdir: Path):
+def _planned(inputs: list[Path], outdir: Path, *, writes: bool = True):
+    """The jobs for ``inputs``; when the command ``writes`` into ``outdir``, it is checked writable first."""
     from . import batch, io
 
     jobs = batch.plan(inputs, outdir)
     if not jobs:
         raise RedactorError(f"no images found in {', '.join(map(str, inputs))} "
                             f"(looked for {', '.join(sorted(io.INPUT_SUFFIXES))})")
+    if writes:
+        batch.check_writable(outdir, jobs)
     return jobs
 
 
@@ -364,7 +372,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .workflow import decisions_path, render_files
 
     jobs = _planned(args.inputs, args.output)
-    files = [decisions_path(j) for j in _planned(args.inputs, args.decisions)]
+    files = [decisions_path(j) for j in _planned(args.inputs, args.decisions, writes=False)]
     policy = _with_metadata(Policy.default(), args)  # kept text is checked with the default categories
     finisher = Finisher.for_policy(policy) if policy.metadata.active else None
     return _files_command(lambda progress: render_files(jobs, files, clear_text=args.report_text,

@@ -160,6 +160,8 @@ class Decisions:
             raise DecisionsError(f"{self.name}: the box {box} covers no pixel of the {self.width}x{self.height} image")
         if category not in CATEGORIES:
             raise DecisionsError(f"{self.name}: unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
+        if action not in ACTIONS:
+            raise DecisionsError(f"{self.name}: unknown action {action!r}; use one of {', '.join(ACTIONS)}")
         n = 1 + max((int(r.id.split("-")[1]) for r in self.regions if r.id.startswith("box-")), default=0)
         rid = f"box-{n}"
         region = Region(id=rid, kind="manual", category=category, quad=Quad.from_box(x0, y0, x1, y1), hidden=True,

@@ -101,7 +101,8 @@ def load(
     elif isinstance(x, str | os.PathLike):
         name, data = str(x), _read_file(Path(x))
     else:
-        raise TypeError(f"load() takes a path, bytes, PIL image or numpy array, not {type(x).__name__}")
+        raise UnreadableImageError(f"<{type(x).__name__}>: not an image; pass a path, bytes, a PIL image or an "
+                                   "RGB numpy array")
     if not data:
         raise UnreadableImageError(f"{name}: the file is empty (0 bytes); copy or export it again.")
     sha256 = hashlib.sha256(data).hexdigest()  # of exactly the bytes decoded below
@@ -183,6 +184,7 @@ def _load_image(im: Image.Image, name: str, fmt: str, sha256: str | None, max_pi
             f"{name}: this {fmt} has {frames} frames; redactor redacts single-frame images only — "
             f"split the frames first (e.g. `magick in.{fmt.lower()} frame_%03d.png`) and redact each one."
         )
+    bits = _bits_per_channel(im)  # from the header: the decode drops what says it
     try:
         im.load()  # the full decode: truncated data raises here
     except Image.DecompressionBombError as e:  # a TIFF tile larger than Pillow's global limit
@@ -198,8 +200,25 @@ def _load_image(im: Image.Image, name: str, fmt: str, sha256: str | None, max_pi
     # keeping the tag it found as info["original_orientation"]: report that, don't rotate twice.
     orientation = int(im.info.get("original_orientation") or orientation)
     rgb, alpha, icc = _to_rgb(im, name)
-    source = Source(name, fmt, rgb.shape[1], rgb.shape[0], icc, sha256, orientation)
+    source = Source(name, fmt, rgb.shape[1], rgb.shape[0], icc, sha256, orientation, bits=bits)
     return Loaded(rgb, alpha, source)
+
+
+def _bits_per_channel(im: Image.Image) -> int:
+    """Bits per channel the file stores, read before the decode. Pillow opens a 16-bit RGB PNG
+    or TIFF as 8-bit RGB without a word (its tile's raw mode, e.g. ``RGB;16B``, says 16), and
+    16-bit grey as mode I;16, which _to_rgb scales to 8 bits."""
+    if im.mode.startswith("I;16"):
+        return 16
+    if im.mode == "I":
+        return 32
+    for tile in getattr(im, "tile", None) or ():  # an ImageFile's; a PIL image made in memory has none
+        args = tile[3]
+        raw = args[0] if isinstance(args, tuple) and args else args
+        if isinstance(raw, str) and ";16" in raw:
+            return 16
+    depth = im.info.get("bit_depth")  # pillow-heif: 10 or 12 for an HDR HEIC
+    return depth if isinstance(depth, int) and depth > 8 else 8
 
 
 def _orientation(im: Image.Image) -> int:

@@ -25,7 +25,7 @@ from .decisions import now as decisions_now
 from .detect import FACE_DETECTORS, TEXT_ENGINE_WARNINGS, TEXT_ENGINES
 from .detect.plates import CascadePlateDetector
 from .detect.text import TextOptions
-from .errors import AnalysisError, ImageError, RedactorError, RedactorWarning
+from .errors import AnalysisError, DecisionsError, ImageError, PolicyError, RedactorError, RedactorWarning
 from .layout import group_lines, is_plate_row, is_vertical, merge_rows, sideways_views
 from .policy import Policy
 from .report import mask_text
@@ -68,6 +68,9 @@ class Redactor:
 
     def __init__(self, policy: Policy | None = None, *, ocr: str = "rapidocr", faces: str = "yuface",
                  text_options: TextOptions | None = None, max_pixels: int = 120_000_000) -> None:
+        if policy is not None and not isinstance(policy, Policy):
+            raise PolicyError(f"Redactor(policy=...) takes a Policy, not {type(policy).__name__}: "
+                              "Policy.load(path) reads a policy file, Policy.default() is the shipped one")
         self.policy = policy = policy or Policy.default()
         self.max_pixels = max_pixels
         text_categories = policy.protect & set(TEXT_CATEGORIES)
@@ -134,6 +137,10 @@ class Redactor:
         Raises DecisionsError when ``image`` is not the image the decisions were made for
         (sha256 or size differ), ImageError when it cannot be read.
         """
+        if not isinstance(decisions, Decisions):
+            hint = (" (with_box returns the new decisions and the box's id: unpack it)"
+                    if isinstance(decisions, tuple) else "")
+            raise DecisionsError(f"render() takes the Decisions to apply, not {type(decisions).__name__}{hint}")
         return render_decisions(image, decisions, name=name, max_pixels=self.max_pixels)
 
     def _analyse_many(self, images: Iterable[ImageInput], names: Iterable[str] | None,

@@ -37,6 +37,14 @@ def mask_text(text: str) -> str:
     return "".join(ch if (i in keep or not ch.isalnum()) else "*" for i, ch in enumerate(text))
 
 
+def input_warnings(source: Source | None) -> list[str]:
+    """What the output loses against its input, said in the report and by the CLI."""
+    if source is None or source.bits <= 8:
+        return []
+    return [f"{source.name}: the input stores {source.bits} bits per channel; the output has 8 (redactor reads "
+            "and writes 8-bit RGB), so finer tones are rounded. Keep the original if that precision matters"]
+
+
 def build(*, name: str, status: str, policy: Policy | None, result: Result | None = None,
           source: Source | None = None, output: str | None = None, output_sha256: str | None = None,
           error: str | None = None, clear_text: bool = False, ocr: str = "rapidocr",
@@ -60,11 +68,12 @@ def build(*, name: str, status: str, policy: Policy | None, result: Result | Non
         "models": versions(),
         "policy": policy_info,
         "ocr": {"engine": ocr, "warnings": [TEXT_ENGINE_WARNINGS[ocr]] if ocr in TEXT_ENGINE_WARNINGS else []},
+        "warnings": input_warnings(src),  # what the output lost against the input (e.g. 16-bit -> 8-bit)
     }
     if src is not None:
         report["input"].update({
             "sha256": src.sha256, "format": src.format, "width": src.width, "height": src.height,
-            "exif_orientation": src.orientation,
+            "exif_orientation": src.orientation, "bits_per_channel": src.bits,
         })
     if result is not None:
         report["findings"] = [

@@ -179,3 +179,4 @@ class Source:
     sha256: str | None  # of the input file bytes; None for arrays and PIL images
     orientation: int  # EXIF orientation tag of the input (1 if none)
     size: int | None = None  # input file size in bytes; None for arrays and PIL images
+    bits: int = 8  # bits per channel the input stored; pixels (and outputs) are always 8-bit

@@ -34,8 +34,12 @@ def analyse_files(jobs: list[Job], redactor: Redactor, *, clear_text: bool = Fal
     for job, d in zip(jobs, redactor.analyse_many([j.src for j in jobs], names=[str(j.src) for j in jobs]),
                       strict=True):
         if isinstance(d, Failure):
-            decisions_path(job).unlink(missing_ok=True)  # a stale file must not outlive a failed analysis
-            outcome = Outcome(job, "failed", str(d.error))
+            message, stale = str(d.error), decisions_path(job)
+            try:
+                stale.unlink(missing_ok=True)  # a stale file must not outlive a failed analysis
+            except OSError as e:  # handling a failure must not raise (a folder turned read-only)
+                message += f" (and an earlier {stale} could not be removed: {e.strerror or e}; delete it by hand)"
+            outcome = Outcome(job, "failed", message)
         else:
             try:
                 io.write_atomic(decisions_path(job), d.dumps(clear_text=clear_text))
@@ -82,7 +86,8 @@ def render_files(jobs: list[Job], decision_files: list[Path], *, clear_text: boo
             d = Decisions.load(where)
             result = render_decisions(job.src, d, name=str(job.src), max_pixels=max_pixels)
             write_rendered(job, result, d, clear_text=clear_text, finisher=finisher)
-            outcome = Outcome(job, "redacted", findings=len(result.findings))
+            outcome = Outcome(job, "redacted", findings=len(result.findings),
+                              warnings=tuple(report.input_warnings(result.source)))
         except RedactorError as e:
             outcome = Outcome(job, "failed", str(e) if str(job.src) in str(e) else f"{job.src}: {e}")
         except OSError as e:

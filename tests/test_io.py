@@ -566,3 +566,30 @@ def test_write_atomic_failure_keeps_old_target(tmp_path: Path, monkeypatch: pyte
     assert seen, "os.replace was never reached"
     assert target.read_bytes() == b"old"
     assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_a_16bit_input_says_so_and_loads_scaled_to_8_bits(tmp_path: Path, suffix: str, channels: int) -> None:
+    """Pillow opens a 16-bit RGB(A) PNG or TIFF as 8-bit RGB without a word: Source.bits keeps
+    what the file stored, so the report can say the output has fewer bits than the input."""
+    import cv2
+
+    rng = np.random.default_rng(channels)
+    wide = rng.integers(0, 65536, (12, 20, channels) if channels > 1 else (12, 20), dtype=np.uint16)
+    path = tmp_path / f"deep{suffix}"
+    assert cv2.imwrite(str(path), wide)
+    loaded = load(path)
+    assert loaded.source.bits == 16
+    assert loaded.rgb.dtype == np.uint8 and loaded.rgb.shape == (12, 20, 3)
+    top = (wide >> 8).astype(np.int16)  # what the 8-bit pixels hold: the top 8 bits (±1 where rounded)
+    grey = top if channels == 1 else top[:, :, 2]  # cv2 stores BGR: R is its channel 2
+    assert np.abs(loaded.rgb[:, :, 0].astype(np.int16) - grey).max() <= 1
+    narrow = tmp_path / f"narrow{suffix}"
+    assert cv2.imwrite(str(narrow), (wide >> 8).astype(np.uint8))
+    assert load(narrow).source.bits == 8
+
+
+def test_in_memory_inputs_are_8_bits() -> None:
+    assert load(np.zeros((4, 4, 3), np.uint8)).source.bits == 8
+    assert load(Image.new("RGB", (4, 4))).source.bits == 8
