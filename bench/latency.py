@@ -110,21 +110,19 @@ def _reap_all(timeout: float = 30.0) -> None:
     raise RuntimeError("descendants of the command still running after 30 s")
 
 
-def run_once(src: Path, inputs: list[Path], out: Path) -> dict:
-    """One cold run of ``redactor redact INPUTS -o OUT`` from source tree ``src``."""
+def run_once(src: Path, inputs: list[Path], out: Path, extra: tuple[str, ...] = ()) -> dict:
+    """One cold run of ``redactor redact INPUTS -o OUT`` from source tree ``src``, measured by a
+    fresh runner process (so that the tree's CPU time and peak RSS are this run's alone)."""
     shutil.rmtree(out, ignore_errors=True)
     phases = out.with_suffix(".phases.json")
     env = {**os.environ, "PYTHONPATH": str(src), "LATENCY_PHASES": str(phases)}
     load = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.time()
-    proc = subprocess.run([sys.executable, "-c", BOOTSTRAP, "redact", *map(str, inputs), "-o", str(out)],
-                          env=env, cwd=src, capture_output=True, text=True)
-    wall = time.time() - t
-    _reap_all()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{src}: redact failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    cmd = [sys.executable, "-c", BOOTSTRAP, "redact", *map(str, inputs), "-o", str(out), *extra]
+    runner = subprocess.run([sys.executable, __file__, "--measure", json.dumps(cmd)], env=env, cwd=src,
+                            capture_output=True, text=True, check=True)
+    m = json.loads(runner.stdout.strip().splitlines()[-1])
+    if m["returncode"] != 0:
+        raise RuntimeError(f"{src}: redact failed ({m['returncode']}):\n{m['stderr'][-3000:]}")
     p = json.loads(phases.read_text())
     phases.unlink()
     stages: dict[str, float] = {}
@@ -135,14 +133,26 @@ def run_once(src: Path, inputs: list[Path], out: Path) -> dict:
             stages[k] = stages.get(k, 0.0) + v
         if rep.get("output"):
             outputs[Path(rep["output"]).name] = hashlib.sha256(Path(rep["output"]).read_bytes()).hexdigest()
+    t = m["spawned"]
     return {
-        "wall": wall, "load": load,
-        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-        "peak_gb": after.ru_maxrss / 1e6,  # KB; the largest process of the tree (ever, for this process)
+        "wall": m["wall"], "cpu": m["cpu"], "peak_gb": m["peak_gb"], "load": load,
         "start": p["first"] - t, "command": p["end"] - p["first"],
         "events": [(name, s - t, e - t, thread) for name, s, e, thread in p["events"]],
         "stages": stages, "outputs": outputs,
     }
+
+
+def measure(cmd: list[str]) -> None:
+    """The runner: run ``cmd``, reap every descendant, print wall, CPU-s and peak RSS as JSON."""
+    _become_subreaper()
+    t = time.time()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.time() - t
+    _reap_all()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"returncode": proc.returncode, "stderr": proc.stderr, "spawned": t, "wall": wall,
+                      "cpu": usage.ru_utime + usage.ru_stime,
+                      "peak_gb": usage.ru_maxrss / 1e6}))  # KB: the largest process of the tree
 
 
 def folder_images() -> list[Path]:
@@ -162,14 +172,17 @@ def main() -> None:
     ap.add_argument("--no-folder", action="store_true", help="skip the 16-image case")
     ap.add_argument("--save", type=Path, help="also write every run's measurements to this JSON file")
     ap.add_argument("--from", dest="saved", type=Path, help="print the tables of a --save file; run nothing")
+    ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.measure:
+        measure(json.loads(args.measure))
+        return
     if args.saved:
         saved = json.loads(args.saved.read_text())
         args.rounds, args.reference = saved["rounds"], saved["reference"]
         report(saved["runs"], args)
         return
 
-    _become_subreaper()
     versions = {"reference": reference_checkout(args.reference), "current": ROOT}
     cases = {p.name: [p] for p in (args.image or [WALL, CARD])}
     if not args.no_folder:

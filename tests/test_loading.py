@@ -193,3 +193,41 @@ def test_the_cache_file_is_written_whole_or_not_at_all(cache_home, monkeypatch):
     _derived([])
     monkeypatch.setattr(os, "replace", real)
     assert not list(cache_home.iterdir()), "no temporary file or partial cache left"
+
+
+def test_the_name_models_tokenizer_is_the_one_the_model_saved():
+    """The pipeline does not read the model's tokenizer file (ner.py): spaCy's English tokenizer
+    must serialise to the same bytes, or tokens, and so names, could differ."""
+    spacy = ner.import_spacy()
+    saved = spacy.load(models.model_path("spacy-en-ner").parent.parent, exclude=ner._SPACY_EXCLUDE)
+    # the rules, not the vocabulary (which grows with every text read)
+    assert ner.load_spacy().tokenizer.to_bytes(exclude=["vocab"]) == saved.tokenizer.to_bytes(exclude=["vocab"])
+    assert ner.load_spacy().pipe_names == ["ner"]
+
+
+def test_a_small_batch_runs_in_this_process_unless_workers_are_asked_for(monkeypatch, tmp_path, fake_engines):
+    """Starting workers (a fork server that loads every library and model, then each worker's
+    detectors) costs more than one or two images gain from them."""
+    from conftest import draw_wall
+
+    from redactor import Policy, batch
+
+    (tmp_path / "in").mkdir()
+    for i in range(3):
+        draw_wall(tmp_path / "in" / f"w{i}.png", seed=i)
+    pools = []
+
+    def no_pool(chunks, opts, processes):
+        pools.append(processes)
+        return []
+        yield
+
+    monkeypatch.setattr(batch, "_in_pool", no_pool)
+    opts = batch.Options(policy=Policy.default(), ocr="fake", force=True)
+    two = batch.plan(sorted((tmp_path / "in").iterdir())[:2], tmp_path / "out")
+    outcomes = batch.run(two, opts, jobs_n=2, small_in_process=True)
+    assert [o.status for o in outcomes] == ["redacted", "redacted"] and pools == []
+    batch.run(two, opts, jobs_n=2)  # --jobs 2 asked for: workers, however few the images
+    assert pools == [2]
+    batch.run(batch.plan([tmp_path / "in"], tmp_path / "out"), opts, jobs_n=2, small_in_process=True)
+    assert pools == [2, 2], "three images are worth two workers"
