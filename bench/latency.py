@@ -170,6 +170,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="runs of each version per case, alternating (default 3)")
     ap.add_argument("--image", type=Path, action="append", help="one-image cases (default: a wall and the card)")
     ap.add_argument("--no-folder", action="store_true", help="skip the 16-image case")
+    ap.add_argument("--no-warm", action="store_true", help="no untimed first run of each (caches warm)")
     ap.add_argument("--save", type=Path, help="also write every run's measurements to this JSON file")
     ap.add_argument("--from", dest="saved", type=Path, help="print the tables of a --save file; run nothing")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
@@ -189,7 +190,7 @@ def main() -> None:
         cases["16 images"] = folder_images()
     runs: dict[str, dict[str, list[dict]]] = {c: {v: [] for v in versions} for c in cases}
     with tempfile.TemporaryDirectory(prefix="latency-") as tmp:
-        for inputs in cases.values():  # warm the disk cache (and the user cache folder)
+        for inputs in cases.values() if not args.no_warm else ():  # warm the disk cache and user cache folder
             for src in versions.values():
                 run_once(src, inputs, Path(tmp) / "warm")
         for r in range(args.rounds):
@@ -215,6 +216,7 @@ def report(runs: dict[str, dict[str, list[dict]]], args: argparse.Namespace) -> 
           f"{min(r['load'] for c in runs.values() for v in c.values() for r in v):.2f}-"
           f"{max(r['load'] for c in runs.values() for v in c.values() for r in v):.2f}\n")
     print("| case | | reference | current | ratio |\n|---|---|---|---|---|")
+    runs = {case: by for case, by in runs.items() if by["reference"] and by["current"]}  # a partial --save
     for case, by in runs.items():
         ref, cur = by["reference"], by["current"]
         for key, label in (("wall", "wall s"), ("cpu", "CPU-s (tree)")):

@@ -184,7 +184,7 @@ def _read_cached(path: Path) -> Any:
         data = path.read_bytes()
     except OSError:
         return None
-    digest, payload = data[:32], data[32:]
+    digest, payload = data[:32], memoryview(data)[32:]  # not a second copy of ≈13 MB
     if hashlib.sha256(payload).digest() != digest:
         return None
     with _gc_paused():
