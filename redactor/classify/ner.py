@@ -27,7 +27,7 @@ lists ("CARRY OUT NOW" reads as a person once title-cased; hidden on an identity
 Loading them costs ≈1.5 CPU-s on the 2-core machine, mostly importing spaCy and reading
 jieba's dictionary (≈0.1 GB of memory each; bench/README.md). A :class:`NameModels` loads each
 at the first line that needs it, or earlier in a background thread
-(:meth:`NameModels.load_in_background`, which the pipeline starts while detection runs). A batch
+(:meth:`NameModels.load_in_background`, which the pipeline starts as text detection starts). A batch
 worker finds both loaded already: the fork server loaded them (redactor.preload). jieba's tables
 come from the user's cache folder after the first run (models.derived: ≈0.4 s instead of ≈1 s).
 Lines are only given to a model when they could hold a name for it: a capitalised Latin word
@@ -218,7 +218,7 @@ def import_jieba() -> Any:
 
     jieba.posseg reads the dictionary's word tags at import (≈0.4 s, ``POSTokenizer.load_word_tag``
     on ``jieba.dt.get_dict_file()``): it is given an empty file, and the tags are set from
-    :func:`jieba_tables` (jieba 0.42.1 is pinned; tests/test_names.py checks the tags are jieba's).
+    :func:`jieba_tables` (jieba 0.42.1 is pinned; tests/test_loading.py checks the tags are jieba's).
     """
     for name in ("jieba-dict", "jieba-pos-emit", "jieba-pos-states"):
         model_path(name)
