@@ -166,8 +166,11 @@ def derived(table: str, model: str, build: Callable[[], Any], valid: Callable[[A
     group or others) is never read. ``valid`` checks the shape of what was read. A cache folder
     that cannot be written costs only the build, every time.
     """
-    path = cache_dir() / f"{table}-{manifest()[model].sha256[:16]}-{_CACHE_FORMAT}.bin"
     model_path(model)  # the model itself is verified before anything derived from it is used
+    try:
+        path = cache_dir() / f"{table}-{manifest()[model].sha256[:16]}-{_CACHE_FORMAT}.bin"
+    except (RuntimeError, KeyError):  # no home folder to be found (Path.home())
+        return build()
     value = _read_cached(path)
     if value is not None and valid(value):
         return value

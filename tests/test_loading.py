@@ -169,6 +169,17 @@ def test_a_cache_folder_that_cannot_be_written_costs_only_the_build(tmp_path, mo
     assert calls == [1, 1]
 
 
+def test_without_a_home_folder_the_table_is_built_every_time(monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(models.Path, "home", staticmethod(no_home))
+    calls = []
+    assert _derived(calls)["total"] == 3 and calls == [1]
+
+
 def test_the_cache_of_an_altered_model_is_not_used(cache_home, monkeypatch):
     """The model is verified before its table: a cached table never stands in for a bad file."""
     calls = []
