@@ -29,7 +29,7 @@ jieba's dictionary (≈0.1 GB of memory each; bench/README.md). A :class:`NameMo
 at the first line that needs it, or earlier in a background thread
 (:meth:`NameModels.load_in_background`, which the pipeline starts as text detection starts). A batch
 worker finds both loaded already: the fork server loaded them (redactor.preload). jieba's tables
-come from the user's cache folder after the first run (models.derived: ≈0.4 s instead of ≈1 s).
+come from the user's cache folder after the first run (models.derived: jieba loads in ≈0.5 CPU-s instead of ≈1).
 Lines are only given to a model when they could hold a name for it: a capitalised Latin word
 for spaCy, a surname followed by two characters for jieba.
 """
