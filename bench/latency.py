@@ -170,6 +170,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="runs of each version per case, alternating (default 3)")
     ap.add_argument("--image", type=Path, action="append", help="one-image cases (default: a wall and the card)")
     ap.add_argument("--no-folder", action="store_true", help="skip the 16-image case")
+    ap.add_argument("--folder-only", action="store_true", help="only the 16-image case")
     ap.add_argument("--no-warm", action="store_true", help="no untimed first run of each (caches warm)")
     ap.add_argument("--save", type=Path, help="also write every run's measurements to this JSON file")
     ap.add_argument("--from", dest="saved", type=Path, help="print the tables of a --save file; run nothing")
@@ -185,7 +186,7 @@ def main() -> None:
         return
 
     versions = {"reference": reference_checkout(args.reference), "current": ROOT}
-    cases = {p.name: [p] for p in (args.image or [WALL, CARD])}
+    cases = {p.name: [p] for p in (args.image or [WALL, CARD])} if not args.folder_only else {}
     if not args.no_folder:
         cases["16 images"] = folder_images()
     runs: dict[str, dict[str, list[dict]]] = {c: {v: [] for v in versions} for c in cases}
