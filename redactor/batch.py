@@ -239,13 +239,15 @@ Execute = Callable[[list[Job], Options], Iterable[Outcome]]
 
 
 def run(jobs: list[Job], opts: Options, *, jobs_n: int = 1,
-        on_outcome: Callable[[Outcome], None] | None = None, execute: Execute | None = None) -> list[Outcome]:
+        on_outcome: Callable[[Outcome], None] | None = None, execute: Execute | None = None,
+        small_in_process: bool = False) -> list[Outcome]:
     """Redact every job; ``on_outcome`` is called after each image (progress).
 
     ``execute`` redacts the jobs left after skipping the done ones, one Outcome per job, in any
-    order: by default ``jobs_n`` local worker processes; ``ray_backend.executor`` runs them on a
-    Ray cluster. Both send each chunk through :class:`Worker`, so skipping, resuming and the
-    bytes written are the same.
+    order: by default ``jobs_n`` local worker processes (``small_in_process``: none, when the
+    work is too small to repay them, see :func:`worth_a_pool`); ``ray_backend.executor`` runs
+    them on a Ray cluster. Both send each chunk through :class:`Worker`, so skipping, resuming
+    and the bytes written are the same.
     """
     outcomes: list[Outcome] = []
     todo = []
@@ -260,7 +262,7 @@ def run(jobs: list[Job], opts: Options, *, jobs_n: int = 1,
     local = execute is None
     if execute is None:
         def execute(todo: list[Job], opts: Options) -> Iterable[Outcome]:
-            return _execute(todo, opts, jobs_n)
+            return _execute(todo, opts, jobs_n if not small_in_process or worth_a_pool(todo) else 1)
     results = execute(todo, opts)
     try:
         for outcome in results:
@@ -302,6 +304,18 @@ def split_work(items: list[T], jobs_n: int) -> tuple[list[list[T]], int, int]:
     if jobs_n <= 1 or len(chunks) <= 1:
         return chunks, 1, cores
     return chunks, min(jobs_n, len(chunks)), max(1, cores // jobs_n)
+
+
+#: Up to this many images run in the calling process, when the number of workers is not asked
+#: for (bench/README.md, issue 27): worker processes start from a fork server that loads every
+#: library and name model before the first worker forks, and each worker then builds its own
+#: detectors; two walls took 13.5 CPU-s that way against 11.6 in one process, on the 2-core machine.
+IN_PROCESS_IMAGES = 2
+
+
+def worth_a_pool(todo: list[Job]) -> bool:
+    """Whether ``todo`` is enough work to repay starting worker processes."""
+    return len(todo) > IN_PROCESS_IMAGES
 
 
 def _execute(todo: list[Job], opts: Options, jobs_n: int) -> Iterator[Outcome]:

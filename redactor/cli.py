@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="write reports only, no images")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help=f"worker processes, or Ray actors with --backend ray (default: one per core as memory "
-                   f"allows; {_default_jobs()} on this machine, or the whole Ray cluster's cores)")
+                   f"allows; {_default_jobs()} on this machine, or the whole Ray cluster's cores; 1 or 2 images run in "
+                   "this process)")
     p.add_argument("--backend", choices=["local", "ray"], default="local",
                    help="where the workers run: local processes (default), or a Ray cluster (pip install "
                    "'redactor[ray]'; inputs and OUTDIR must be paths every node reaches)")
@@ -284,7 +285,8 @@ def cmd_redact(args: argparse.Namespace) -> int:
         execute = ray_backend.executor(args.ray_address, args.jobs, worker_gb=WORKER_GB.get(args.ocr, 2.0))
     elif args.ray_address:
         raise RedactorError("--ray-address needs --backend ray")
-    if args.jobs is None:
+    auto_jobs = args.jobs is None  # then a small batch runs in this process (batch.worth_a_pool)
+    if auto_jobs:
         args.jobs = _default_jobs(args.ocr)
     policy = _with_metadata(_load_policy(args.policy), args)
     jobs = batch.plan(args.inputs, args.output)
@@ -306,7 +308,8 @@ def cmd_redact(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     with bar:  # closed (its line ended) before any error or interruption is printed
-        outcomes = batch.run(jobs, opts, jobs_n=args.jobs, on_outcome=progress, execute=execute)
+        outcomes = batch.run(jobs, opts, jobs_n=args.jobs, on_outcome=progress, execute=execute,
+                             small_in_process=auto_jobs)
     failed = [o for o in outcomes if o.status == "failed"]
     print(f"redactor: {batch.summary(outcomes, time.perf_counter() - t0)}; outputs and reports in {args.output}")
     if failed:

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import identity, io, render
 from .classify import TextClassifier
+from .classify.ner import NameModels
 from .decisions import Decisions, Kind, Region
 from .decisions import now as decisions_now
 from .detect import FACE_DETECTORS, TEXT_ENGINE_WARNINGS, TEXT_ENGINES
@@ -86,9 +87,10 @@ class Redactor:
         # Only gallery modes load face recognition (mode "all" never imports it).
         self._encoder = identity.FaceEncoder() if self._faces is not None and policy.faces.mode != "all" else None
         self._text = TEXT_ENGINES[ocr](options=text_options) if text_categories else None
+        names = NameModels()
         self._classifier = TextClassifier(
             categories=frozenset(text_categories), deny_terms=policy.deny,
-            deny_patterns=policy.deny_patterns, allow_terms=policy.allow,
+            deny_patterns=policy.deny_patterns, allow_terms=policy.allow, names=names,
         )
         # Plate readings (cascade crops, two-row re-reads) need the plate patterns only: no name
         # model runs on them (the same categories and allow list as above, less all but plates).
@@ -97,6 +99,9 @@ class Redactor:
             CascadePlateDetector()
             if "plate" in policy.protect and self._text is not None else None
         )
+        # The name models (≈1.5 CPU-s) load in the background from the first text detection on
+        # (_load_and_detect), unless a line needs them earlier.
+        self._names = names if "name" in text_categories else None
 
     # -- public API -------------------------------------------------------------------------
 
@@ -199,6 +204,7 @@ class Redactor:
                 w.encodings = identity.encode(self._encoder, rgb, w.faces, self.policy)
                 w.timings["face_encode"] = time.perf_counter() - t
             if self._text is not None:
+                self._load_names_in_background()
                 t = time.perf_counter()
                 w.quads = self._text.detect(rgb)
                 w.crops, w.turned = self._line_crops(rgb, [q for q, _ in w.quads])
@@ -211,6 +217,16 @@ class Redactor:
         except Exception as e:  # fail closed: a detector error is this image's failure
             return Failure(name, _named(e, name))
         return w
+
+    def _load_names_in_background(self) -> None:
+        """Start loading the name models (once) as text detection starts: OpenVINO's inference
+        releases the GIL, so the loading thread's Python runs beside it. Not during face
+        detection, whose library holds the GIL for each whole call: a loading thread would only
+        take turns with it. Not while detectors are built: the name models' imports hide torch
+        and pkg_resources from sys.modules for a moment (ner.py), which must not meet a
+        detector's own imports (EasyOCR imports torch)."""
+        if self._names is not None:
+            self._names.load_in_background()
 
     def _line_crops(self, rgb: np.ndarray, quads: list[Quad]) -> tuple[list[np.ndarray], list[tuple[int, np.ndarray]]]:
         """One strip per line, and for each vertical line a second strip the other way up.

@@ -1,11 +1,13 @@
 """Imported once by the batch worker pool's fork server (:func:`redactor.batch.worker_context`):
 the libraries every worker needs, so that each worker forks with them in memory instead of
-importing them again (a worker's load 2.5 -> 1.3 s on the 2-core machine; bench/README.md).
+importing them again (a worker's load 2.5 -> 1.3 s on the 2-core machine; bench/README.md), and
+the name models, which are plain Python objects (jieba's tables, spaCy's pipeline on numpy):
+loaded here once, each worker finds them loaded (≈0.8 CPU-s less per worker).
 
-Only imports, each after the files it reads at import are verified. No model is built here and
-no runtime thread is started, so forking from this process is safe: OpenVINO's, ONNX Runtime's
-and OpenMP's threads start in each worker, when its models are built. What fails here is left to
-the worker, which imports it again and fails with its own message.
+Each after the files it reads are verified. No detector is built here and no runtime thread is
+started, so forking from this process is safe: OpenVINO's, ONNX Runtime's and OpenMP's threads
+start in each worker, when its detectors are built. What fails here is left to the worker,
+which loads it again and fails with its own message.
 """
 
 from __future__ import annotations
@@ -23,6 +25,6 @@ def _rapidocr() -> None:
         importlib.import_module(module)
 
 
-for _load in (ner.import_spacy, ner.import_jieba, faces.import_yuface, _rapidocr):
+for _load in (ner.import_spacy, ner.load_spacy, ner.load_jieba, faces.import_yuface, _rapidocr):
     with contextlib.suppress(Exception):
         _load()

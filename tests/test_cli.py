@@ -195,7 +195,7 @@ socket.getaddrinfo = lambda *args, **kwargs: _refused(None, *args)
 """
 
 
-def test_a_batch_opens_no_network_connection_and_writes_nothing_in_home(tmp_path):
+def test_a_batch_opens_no_network_connection_and_writes_nothing_in_home_but_its_cache(tmp_path):
     """A redaction reports to nobody. OpenVINO's import sent a Google Analytics event from a
     thread and wrote a client id to ~/intel, in every worker and the fork server. Every process
     here refuses and names any connection but the fork server's Unix socket."""
@@ -209,7 +209,9 @@ def test_a_batch_opens_no_network_connection_and_writes_nothing_in_home(tmp_path
     assert proc.returncode == 0, proc.stderr
     assert "2 redacted" in proc.stdout
     assert "NETWORK" not in proc.stderr, proc.stderr
-    assert not any(home.iterdir()), sorted(home.rglob("*"))
+    # nothing but redactor's own cache (jieba's tables, issue 27)
+    written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if not p.is_dir())
+    assert all(p.startswith(".cache/redactor/jieba-tables-") for p in written), written
 
 
 @pytest.mark.parametrize("cores, memory_gb, ocr, expected", [

@@ -24,26 +24,31 @@ single word alone on a line (weak: hidden on a personal note or an identity docu
 single word inside running text, or an entity on an all-capitals line with no word from the name
 lists ("CARRY OUT NOW" reads as a person once title-cased; hidden on an identity document only).
 
-Both models load at the first line that needs one (≈0.8 s each on the 2-core machine, half of
-it importing their libraries, which a batch worker finds done by redactor.preload; ≈0.1 GB of
-memory each; bench/README.md), once per :class:`NameModels`; a TextClassifier holds one and
-reuses it.
+Loading them costs ≈1.5 CPU-s on the 2-core machine, mostly importing spaCy and reading
+jieba's dictionary (≈0.1 GB of memory each; bench/README.md). A :class:`NameModels` loads each
+at the first line that needs it, or earlier in a background thread
+(:meth:`NameModels.load_in_background`, which the pipeline starts as text detection starts). A batch
+worker finds both loaded already: the fork server loaded them (redactor.preload). jieba's tables
+come from the user's cache folder after the first run (models.derived: jieba loads in ≈0.5 CPU-s instead of ≈1).
 Lines are only given to a model when they could hold a name for it: a capitalised Latin word
 for spaCy, a surname followed by two characters for jieba.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import re
+import sys
 import threading
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import cache, lru_cache
 from typing import Any
 
 import opencc
 
-from ..models import hidden, model_path
+from ..models import derived, hidden, model_path
 from ..types import Category
 from .names import (
     EN_CUES_AFTER,
@@ -94,17 +99,38 @@ _POSTCODE_AFTER = re.compile(r"[\s,]*\d{4,6}\b")
 
 
 class NameModels:
-    """spaCy (English) and jieba (Chinese) name taggers, each loaded at its first use.
+    """spaCy (English) and jieba (Chinese) name taggers, each loaded at its first use, or in the
+    background once :meth:`load_in_background` is called.
 
     Call :meth:`find` with the normalised lines of one note (or of a whole image): the English
     lines go through spaCy in one batch. Holds the loaded models and nothing per call, so one
-    instance serves any number of images and threads (loading is guarded by a lock).
+    instance serves any number of images and threads (each model's loading has its own lock).
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._locks = {"en": threading.Lock(), "zh": threading.Lock()}
         self._nlp: Any = None
         self._pos: Any = None
+        # A background load that failed: raised by the next use, in the thread that needs the model
+        self._failed: dict[str, BaseException] = {}
+        self._loader: threading.Thread | None = None
+
+    def load_in_background(self) -> None:
+        """Start loading both models in a daemon thread (once), so that they are ready when the
+        first line needs them. Worth it while the caller runs code that releases the GIL (OpenVINO's
+        inference: text detection and recognition). A model that fails to load here is not
+        reported here: its error is raised by the first :meth:`find` that needs it, so the image
+        fails, never "no names"."""
+        with self._locks["en"]:
+            if self._loader is not None:
+                return
+            self._loader = threading.Thread(target=self._load_all, name="redactor-name-models", daemon=True)
+            self._loader.start()
+
+    def _load_all(self) -> None:
+        for model in (self._english, self._chinese):
+            with contextlib.suppress(Exception):  # kept in self._failed: the next use raises it
+                model()
 
     def find(self, texts: Sequence[str]) -> list[list[Match]]:
         """Name matches for each line, spans indexing it. Lines must be normalised (normalise.py):
@@ -121,29 +147,45 @@ class NameModels:
         return out
 
     def _english(self) -> Any:
-        with self._lock:
-            if self._nlp is None:
-                self._nlp = load_spacy()
-            return self._nlp
+        return self._nlp if self._nlp is not None else self._load("en", "_nlp", load_spacy)
 
     def _chinese(self) -> Any:
-        with self._lock:
-            if self._pos is None:
-                self._pos = load_jieba()
-            return self._pos
+        return self._pos if self._pos is not None else self._load("zh", "_pos", load_jieba)
+
+    def _load(self, which: str, attr: str, loader: Callable[[], Any]) -> Any:
+        """The model, loaded once; a load that failed raises its error again at every use."""
+        with self._locks[which]:
+            if which in self._failed:
+                raise self._failed[which]
+            if getattr(self, attr) is None:
+                try:
+                    setattr(self, attr, loader())
+                except Exception as e:
+                    self._failed[which] = e
+                    raise
+            return getattr(self, attr)
 
 
 def load_spacy() -> Any:
-    """spaCy's small English pipeline, its ner component only, from its verified package files."""
+    """spaCy's small English pipeline, its ner component only, from its verified package files
+    (built once per process: every caller gets the same pipeline, which keeps no state a call)."""
     for name in ("spacy-en-config", "spacy-en-tokenizer", "spacy-en-ner", "spacy-en-strings"):
         model_path(name)  # ModelError naming the package if it is missing or altered
+    return _spacy_pipeline()
+
+
+@cache
+def _spacy_pipeline() -> Any:
+    """The tokenizer is spaCy's English one as the language builds it: the model's saved
+    tokenizer is the same byte for byte (tests/test_loading.py), and reading it again
+    doubled the load (0.36 -> 0.18 CPU-s without)."""
     spacy = import_spacy()
     model_dir = model_path("spacy-en-ner").parent.parent
-    return spacy.load(model_dir, exclude=_SPACY_EXCLUDE)
+    return spacy.load(model_dir, exclude=[*_SPACY_EXCLUDE, "tokenizer"])
 
 
 def import_spacy() -> Any:
-    """The spacy module (≈0.5 s to import; only a text policy with names needs it), imported
+    """The spacy module (≈0.7 CPU-s to import; only a text policy with names needs it), imported
     without torch: spaCy's backend, thinc, imports torch whenever it is installed (the easyocr
     extra brings it): 0.5 GB and 1.2 s more per worker, for a ner component that runs on numpy."""
     with hidden("torch"):
@@ -152,34 +194,77 @@ def import_spacy() -> Any:
 
 
 def load_jieba() -> Any:
-    """jieba's part-of-speech tagger on its verified dictionary, built in memory.
+    """jieba's part-of-speech tagger on its verified dictionary, its tables from :func:`jieba_tables`.
 
     jieba's own ``initialize`` writes a marshal cache to the system's temporary folder and reads it
-    back on later runs; building the prefix dictionary here instead (≈0.5 s) keeps nothing on disk
-    and never loads a file another user could have planted there.
+    back on later runs, where another user could have planted it; it is never called.
     """
     jieba = import_jieba()
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.dt  # the tokenizer jieba.posseg.dt tags with; jieba's default dictionary
     with tokenizer.lock:
         if not tokenizer.initialized:
-            with model_path("jieba-dict").open("rb") as f:
-                tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(f)
+            tables = jieba_tables()
+            tokenizer.FREQ, tokenizer.total = tables["freq"], tables["total"]
             tokenizer.initialized = True
     return jieba.posseg.dt
 
 
 def import_jieba() -> Any:
     """The jieba module with its tagger, after the files the tagger reads at import (the
-    dictionary's word tags, ≈0.3 s, and two pickles) are verified. Without pkg_resources: jieba
-    0.42 opens its files through it when setuptools is present (0.1 s to import, and a warning),
-    and opens the same files directly when it is absent."""
+    dictionary, and the HMM's two pickles) are verified. Without pkg_resources: jieba 0.42 opens
+    its files through it when setuptools is present (0.1 s to import, and a warning), and opens
+    the same files directly when it is absent.
+
+    jieba.posseg reads the dictionary's word tags at import (≈0.4 s, ``POSTokenizer.load_word_tag``
+    on ``jieba.dt.get_dict_file()``): it is given an empty file, and the tags are set from
+    :func:`jieba_tables` (jieba 0.42.1 is pinned; tests/test_loading.py checks the tags are jieba's).
+    """
     for name in ("jieba-dict", "jieba-pos-emit", "jieba-pos-states"):
         model_path(name)
     with hidden("pkg_resources"):
         import jieba
+        if "jieba.posseg" not in sys.modules:
+            tags = jieba_tables()["tags"]
+            jieba.dt.get_dict_file = lambda: io.BytesIO()
+            try:
+                import jieba.posseg
+            finally:
+                del jieba.dt.get_dict_file
+            jieba.posseg.dt.word_tag_tab = tags
         import jieba.posseg
     return jieba
+
+
+@cache
+def jieba_tables() -> dict[str, Any]:
+    """jieba's prefix dictionary (``freq``: word and every prefix of one -> count, ``total``)
+    and its words' part-of-speech ``tags``, as jieba builds them from its verified dictionary
+    (≈1 CPU-s); read from the user's cache folder after the first build (≈0.4 s, models.derived)."""
+    return derived("jieba-tables", "jieba-dict", _build_jieba_tables, _valid_jieba_tables)
+
+
+def _build_jieba_tables() -> dict[str, Any]:
+    from jieba import Tokenizer  # the package's top module: no dictionary is read at its import
+
+    with model_path("jieba-dict").open("rb") as f:
+        freq, total = Tokenizer.gen_pfdict(f)
+    # The tags' words are the prefix dictionary's own string objects, their tags interned: marshal
+    # then writes each once, and reading the file back is ≈20% faster.
+    same = {word: word for word in freq}
+    tags: dict[str, str] = {}
+    with model_path("jieba-dict").open("rb") as f:
+        for raw in f:  # as jieba.posseg.POSTokenizer.load_word_tag reads them
+            line = raw.strip().decode("utf-8")
+            if line:
+                word, _, tag = line.split(" ")
+                tags[same.get(word, word)] = sys.intern(tag)
+    return {"freq": freq, "total": total, "tags": tags}
+
+
+def _valid_jieba_tables(value: Any) -> bool:
+    return (isinstance(value, dict) and set(value) == {"freq", "total", "tags"} and isinstance(value["freq"], dict)
+            and isinstance(value["total"], int) and isinstance(value["tags"], dict) and bool(value["freq"]))
 
 
 def _cased_for_ner(text: str) -> str:
