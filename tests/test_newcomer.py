@@ -202,7 +202,6 @@ def test_a_read_only_outdir_exits_2_in_one_line_before_any_work(tmp_path, comman
             "analyse": ["analyse", tmp_path / "in", "-o", outdir],
             "render": ["render", tmp_path / "in", "--decisions", tmp_path / "d", "-o", outdir]
             }[command.split("-")[0]]
-    t0 = time.perf_counter()
     proc = subprocess.run([*_read_only(locked), REDACTOR, *map(str, argv)], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2, proc.stderr
@@ -210,7 +209,6 @@ def test_a_read_only_outdir_exits_2_in_one_line_before_any_work(tmp_path, comman
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert str(outdir) in proc.stderr and "cannot be written" in proc.stderr and "writable" in proc.stderr
     assert "img/s" not in proc.stderr  # no progress bar: refused before the models load
-    assert time.perf_counter() - t0 < 30
     assert list(locked.iterdir()) == []
 
 
