@@ -348,8 +348,17 @@ class Redactor:
                 rule=decision.rule, gallery=decision.gallery, person=decision.name, distance=decision.distance,
                 detected=face.quad,
             ))
+        all_hits = self._classify(lines)
+        found = [max((h for h in hits if h.score >= policy.text_threshold), key=lambda h: h.score, default=None)
+                 for hits in all_hits]
+        # A candidate on a line the text path read as a phone number is that number (a business's
+        # phone on a van): hidden as the phone it is, not listed as a plate.
+        phones = [line.quad.bbox() for line, best in zip(lines, found, strict=True)
+                  if best is not None and best.category == "phone"]
         n_plates = 0
         for q, detector, (txt, s) in zip(w.plate_quads, w.plate_detectors, readings[n:], strict=True):
+            if any(_inside(q.bbox(), line) for line in phones):
+                continue
             plate = Detection(kind="plate", quad=q, score=s, detector=detector, text=txt)
             # A cascade candidate the OCR did not read as a plate is kept, listed for the editor; the
             # corner detector's are dropped (it fires on text: a wall's slogans would be listed).
@@ -359,9 +368,6 @@ class Redactor:
             n_plates += 1
             regions.append(_region(f"plate-{n_plates}", "plate", "plate", plate, s, "plate-pattern" if seen else "",
                                    policy, pad=policy.padding["plate"], hidden=seen))
-        all_hits = self._classify(lines)
-        found = [max((h for h in hits if h.score >= policy.text_threshold), key=lambda h: h.score, default=None)
-                 for hits in all_hits]
         personal = any(found)
         for i, line in enumerate(lines):
             if found[i] is None and _unreadable(line, policy, personal=personal):
@@ -434,6 +440,13 @@ _PLATE_SHAPE = re.compile(r"^\s*(?:[A-Z0-9](?:\s|[^\w\s])?){5,8}\s*$")
 # at least three digits ("555-0123", "2345 6789"), or eight digits or more in a row (a Hong Kong
 # number; plates of digits alone have at most seven).
 _PHONE_SHAPE = re.compile(r"\+?(?:\d+[\s.-])*\d*(?:\d{3}[\s.-]\d{4}|\d{8})")
+
+
+def _inside(box: tuple[float, float, float, float], line: tuple[float, float, float, float]) -> bool:
+    """Whether at least half of ``box`` lies inside ``line`` (both x0, y0, x1, y1)."""
+    w = min(box[2], line[2]) - max(box[0], line[0])
+    h = min(box[3], line[3]) - max(box[1], line[1])
+    return w > 0 and h > 0 and w * h >= 0.5 * (box[2] - box[0]) * (box[3] - box[1])
 
 
 def _region(rid: str, kind: Kind, category: Any, det: Detection, score: float, recognizer: str, policy: Policy, *,

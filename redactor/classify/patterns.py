@@ -138,8 +138,9 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     # digit, and letters that are not all digit look-alikes (so "2O19.6.12" and "l0O" stay dates
     # and numbers). Groups are parted by a space or any one symbol: a state's emblem, a seal or a
     # hyphen is read as ":", "=", "+", "*" or "-" ("CGT+2069", "MJ3=R1V", "UH1-F0F"). With one
-    # digit only, no run of four letters or more ("B1 EXIT", "5G PHONE": signs, not plates).
-    ("plate", "generic-plate", r"^\s*(?!(?:W?PC|SPC|S?SGT|U[I1l]|S?IP|CIP|PI|S?SP|CSP|DPC)\s?\d)(?=[A-Z0-9 ·:.=+*★~-]{5,10}\s*$)(?=.*\d)(?=(?:.*\d){2}|(?!.*[A-Z]{4}))(?=.*[AC-HJ-NPR-Y])[A-Z0-9]+(?:[ ·:.=+*★~-][A-Z0-9]+){0,2}\s*$",
+    # digit only, no run of four letters or more ("B1 EXIT", "5G PHONE": signs, not plates); never
+    # a run of five letters (a word: "24 HR ACCESS"; plates hold at most four letters in a row).
+    ("plate", "generic-plate", r"^\s*(?!(?:W?PC|SPC|S?SGT|U[I1l]|S?IP|CIP|PI|S?SP|CSP|DPC)\s?\d)(?=[A-Z0-9 ·:.=+*★~-]{5,10}\s*$)(?=.*\d)(?!.*[A-Z]{5})(?=(?:.*\d){2}|(?!.*[A-Z]{4}))(?=.*[AC-HJ-NPR-Y])[A-Z0-9]+(?:[ ·:.=+*★~-][A-Z0-9]+){0,2}\s*$",
      0.55, 0),
     # international forms seen on IDs, cards and receipts
     ("phone", "grouped-digits", r"(?<![\w./-])\+?\(?\d{2,4}\)?[ -]\d{3,4}[ -]?\d{3,4}(?![\w./-])", 0.6, 0),
