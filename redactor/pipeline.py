@@ -249,16 +249,25 @@ class Redactor:
         return crops, turned
 
     def _read_all(self, work: list[_Work]) -> dict[int, list[tuple[str, float]]]:
-        """Recognise the crops of every image in one batched call; returns id(work) -> readings."""
+        """Recognise the crops of every image in batched calls; returns id(work) -> readings."""
         if self._text is None:
             return {id(w): [] for w in work}
         t = time.perf_counter()
         crops = [c for w in work for c in w.crops]
         turned = [c for w in work for _, c in w.turned]
+        # The corner detector's crops and rows are read in a call of their own: the recogniser pads
+        # each batch to its widest crop, so crops added to the lines' call would change how the
+        # lines themselves read ("Plate:FA 1587" read "Plat:FA 1587" beside a new plate crop).
+        proposers = [d for w in work for d in [""] * len(w.quads) + w.plate_detectors]  # per crop
+        corner = [i for i, d in enumerate(proposers) if d == CornerPlateDetector.name]
+        is_corner = set(corner)
         rows = [c for w in work for _, top, bottom in w.plate_rows for c in (top, bottom)]
-        read = self._read_checked(crops + turned + rows)
-        texts, other_way = read[:len(crops)], iter(read[len(crops):len(crops) + len(turned)])
-        row_readings = iter(read[len(crops) + len(turned):])
+        lines = [c for i, c in enumerate(crops) if i not in is_corner]
+        read = self._read_checked(lines + turned)
+        apart = iter(self._read_checked([crops[i] for i in corner] + rows))
+        together = iter(read[:len(lines)])
+        texts = [next(apart) if i in is_corner else next(together) for i in range(len(crops))]
+        other_way, row_readings = iter(read[len(lines):]), apart
         offset = 0
         for w in work:
             for i, _ in w.turned:
