@@ -264,7 +264,8 @@ class Redactor:
         rows = [c for w in work for _, top, bottom in w.plate_rows for c in (top, bottom)]
         lines = [c for i, c in enumerate(crops) if i not in is_corner]
         read = self._read_checked(lines + turned)
-        apart = iter(self._read_checked([crops[i] for i in corner] + rows))
+        alone = [crops[i] for i in corner] + rows
+        apart = iter(self._read_checked(alone) if alone else [])
         together = iter(read[:len(lines)])
         texts = [next(apart) if i in is_corner else next(together) for i in range(len(crops))]
         other_way, row_readings = iter(read[len(lines):]), apart
