@@ -369,6 +369,21 @@ class Redactor:
         for q, detector, (txt, s) in zip(w.plate_quads, w.plate_detectors, readings[n:], strict=True):
             if any(_inside(q.bbox(), line) for line in phones):
                 continue
+            if _PHONE_SHAPE.fullmatch(txt.strip()):
+                # Digits grouped as a phone number's, which the phone recognizer did not take (no
+                # area code): the line inside that reads them is hidden as the phone it is.
+                digits = re.sub(r"\D", "", txt)
+                inner = [i for i, line in enumerate(lines) if found[i] is None
+                         and re.sub(r"\D", "", line.text) == digits and _inside(line.quad.bbox(), q.bbox())]
+                for i in inner:
+                    found[i] = Hit("phone", 0, len(lines[i].text), _PHONE_SHAPE_SCORE, "phone-shape")
+                if inner:
+                    continue
+                phone = Detection(kind="text", quad=q, score=s, detector=detector, text=txt)
+                n_plates += 1
+                regions.append(_region(f"plate-{n_plates}", "text", "phone", phone, _PHONE_SHAPE_SCORE, "phone-shape",
+                                       policy, pad=policy.padding["text"], hidden="phone" in policy.protect))
+                continue
             plate = Detection(kind="plate", quad=q, score=s, detector=detector, text=txt)
             # A cascade candidate the OCR did not read as a plate is kept, listed for the editor; the
             # corner detector's are dropped (it fires on text: a wall's slogans would be listed).
@@ -449,6 +464,7 @@ _PLATE_SHAPE = re.compile(r"^\s*(?:[A-Z0-9](?:\s|[^\w\s])?){5,8}\s*$")
 # Digits alone, grouped as phone numbers are and plates are not: a last group of four after
 # at least three digits ("555-0123", "2345 6789"), or eight digits or more in a row (a Hong Kong
 # number; plates of digits alone have at most seven).
+_PHONE_SHAPE_SCORE = 0.6  # a phone by its grouping alone, as the "grouped-digits" pattern scores it
 _PHONE_SHAPE = re.compile(r"\+?(?:\d+[\s.-])*\d*(?:\d{3}[\s.-]\d{4}|\d{8})")
 
 

@@ -206,3 +206,21 @@ def test_cross_border_plates_one_above_the_other_are_both_hidden(redactor):
     top[3], top[2] = split, corners[1] + (corners[2] - corners[1]) * 95 / 235
     bottom[0], bottom[1] = top[3], top[2]
     assert _hidden_plates(redactor, photo, top) and _hidden_plates(redactor, photo, bottom)
+
+
+def test_a_local_number_a_plate_detector_proposed_is_hidden_as_a_phone(monkeypatch):
+    """A tailgate's "376-8750" (no area code: no phone recognizer takes it) that the cascade
+    proposed as a plate: the line that carries it is hidden as a phone, and no plate is listed."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fakes import FakeText
+
+    from redactor.detect import TEXT_ENGINES
+
+    line = Quad.from_box(100, 100, 220, 130)
+    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: FakeText(lines=[(line, "376-8750")], **kw))
+    r = Redactor(Policy.from_toml("protect = ['plate', 'phone']"), ocr="fake")
+    monkeypatch.setattr(r._plates, "candidates", lambda rgb: [Quad.from_box(60, 80, 260, 150)])
+    regions = r.analyse(np.full((300, 400, 3), 200, np.uint8)).regions
+    assert [(g.kind, g.category, g.recognizer, g.hidden) for g in regions] == [("text", "phone", "phone-shape", True)]
