@@ -226,7 +226,9 @@ class Redactor:
             w.crops.append(crop)
             h, wd = crop.shape[:2]
             if wd <= _TWO_ROWS_ASPECT * h:
-                w.plate_rows.append((len(w.plate_quads) - 1, crop[:h * 11 // 20], crop[h * 9 // 20:]))
+                # Rows cut at 48% and 45% of the crop: a mainland yellow plate's top row (its upper
+                # 40%) and a Hong Kong plate's (its upper half) both end above 48% with the margins.
+                w.plate_rows.append((len(w.plate_quads) - 1, crop[:h * 12 // 25], crop[h * 9 // 20:]))
 
     def _line_crops(self, rgb: np.ndarray, quads: list[Quad]) -> tuple[list[np.ndarray], list[tuple[int, np.ndarray]]]:
         """One strip per line, and for each vertical line a second strip the other way up.
@@ -386,8 +388,11 @@ class Redactor:
                 continue
             plate = Detection(kind="plate", quad=q, score=s, detector=detector, text=txt)
             # A cascade candidate the OCR did not read as a plate is kept, listed for the editor; the
-            # corner detector's are dropped (it fires on text: a wall's slogans would be listed).
-            seen = self._is_plate(txt, seen=True)
+            # corner detector's are dropped (it fires on text: a wall's slogans would be listed). As
+            # it fires on text, its plates need a plate pattern, or the shape with letters and
+            # digits both ("LOVE HK" and "2019.6.12" on a wall have a plate's shape).
+            seen = self._is_plate(txt, seen=True) and (
+                detector != CornerPlateDetector.name or self._is_plate(txt) or bool(_LETTER_AND_DIGIT.match(txt)))
             if not seen and detector == CornerPlateDetector.name:
                 continue
             n_plates += 1
@@ -464,6 +469,7 @@ _PLATE_SHAPE = re.compile(r"^\s*(?:[A-Z0-9](?:\s|[^\w\s])?){5,8}\s*$")
 # Digits alone, grouped as phone numbers are and plates are not: a last group of four after
 # at least three digits ("555-0123", "2345 6789"), or eight digits or more in a row (a Hong Kong
 # number; plates of digits alone have at most seven).
+_LETTER_AND_DIGIT = re.compile(r"(?=.*[A-Z])(?=.*\d)")
 _PHONE_SHAPE_SCORE = 0.6  # a phone by its grouping alone, as the "grouped-digits" pattern scores it
 _PHONE_SHAPE = re.compile(r"\+?(?:\d+[\s.-])*\d*(?:\d{3}[\s.-]\d{4}|\d{8})")
 
