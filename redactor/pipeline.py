@@ -460,8 +460,9 @@ _WHOLE_PLATE = {"hk-plate", "generic-plate", "mainland-plate", "wj-plate", "maca
 _PLATE_ROWS_CONFIDENCE = 0.5  # the least reading confidence of both rows of a two-row plate
 # A corner-detector plate at most this many times as wide as high is read as two rows too:
 # single-row plates are 3.1 (mainland) to 4.7 (Hong Kong, EU) times as wide; two-row plates and
-# US plates about 2 (the straightened crop's margins bring 2 to 2.2).
-_TWO_ROWS_ASPECT = 2.8
+# US plates about 2, and the detector's corners often sit inside the frame (a drawn 2:1 yellow
+# plate came out 2.86:1).
+_TWO_ROWS_ASPECT = 3.0
 # What a crop the plate cascade proposed must read as: 5-8 capitals and digits, one symbol or
 # space between any two (an emblem read as ":", "=", "+"); vanity plates ("BIMMIAN") may hold no
 # digit.
