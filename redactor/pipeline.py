@@ -24,7 +24,7 @@ from .classify.ner import NameModels
 from .decisions import Decisions, Kind, Region
 from .decisions import now as decisions_now
 from .detect import FACE_DETECTORS, TEXT_ENGINE_WARNINGS, TEXT_ENGINES
-from .detect.plates import CascadePlateDetector
+from .detect.plates import CascadePlateDetector, CornerPlateDetector, straightened
 from .detect.text import TextOptions
 from .errors import AnalysisError, DecisionsError, ImageError, PolicyError, RedactorError, RedactorWarning
 from .layout import group_lines, is_plate_row, is_vertical, merge_rows, sideways_views
@@ -54,6 +54,10 @@ class _Work:
     encodings: list[identity.Encoding] | None = None  # per face; None unless a gallery mode is on
     quads: list[tuple[Quad, float]] = field(default_factory=list)
     plate_quads: list[Quad] = field(default_factory=list)
+    plate_detectors: list[str] = field(default_factory=list)  # per plate quad: the detector that proposed it
+    # Squarish plates the corner detector proposed, read as two rows too: (index into
+    # plate_quads, top row, bottom row), crops in BGR.
+    plate_rows: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
     # Vertical lines read the other way up too: (index into crops, crop read bottom to top).
     turned: list[tuple[int, np.ndarray]] = field(default_factory=list)
@@ -102,6 +106,8 @@ class Redactor:
         # The name models (≈1.5 CPU-s) load in the background from the first text detection on
         # (_load_and_detect), unless a line needs them earlier.
         self._names = names if "name" in text_categories else None
+        # The second proposer, with corners: straightened crops, two-row plates (detect/plates.py).
+        self._corner_plates = CornerPlateDetector() if self._plates is not None else None
 
     # -- public API -------------------------------------------------------------------------
 
@@ -212,7 +218,10 @@ class Redactor:
             if self._plates is not None:
                 t = time.perf_counter()
                 w.plate_quads = self._plates.candidates(rgb)
+                w.plate_detectors = [CascadePlateDetector.name] * len(w.plate_quads)
                 w.crops += [self._plates.crop(rgb, q) for q in w.plate_quads]
+                if self._corner_plates is not None:
+                    self._add_corner_plates(w, rgb)
                 w.timings["plate_candidates"] = time.perf_counter() - t
         except Exception as e:  # fail closed: a detector error is this image's failure
             return Failure(name, _named(e, name))
@@ -227,6 +236,22 @@ class Redactor:
         detector's own imports (EasyOCR imports torch)."""
         if self._names is not None:
             self._names.load_in_background()
+
+    def _add_corner_plates(self, w: _Work, rgb: np.ndarray) -> None:
+        """The corner detector's plates, straightened; a squarish one (two-row plates: Hong Kong
+        vans, lorries and motorcycles, mainland yellow plates; at most ``_TWO_ROWS_ASPECT`` wide
+        for its height) is read as its two rows as well (see :meth:`_read_plate_rows`)."""
+        assert self._corner_plates is not None
+        for quad, _ in self._corner_plates.detect(rgb):
+            crop = straightened(rgb, quad)
+            w.plate_quads.append(quad)
+            w.plate_detectors.append(CornerPlateDetector.name)
+            w.crops.append(crop)
+            h, wd = crop.shape[:2]
+            if wd <= _TWO_ROWS_ASPECT * h:
+                # Rows cut at 48% and 45% of the crop: a mainland yellow plate's top row (its upper
+                # 40%) and a Hong Kong plate's (its upper half) both end above 48% with the margins.
+                w.plate_rows.append((len(w.plate_quads) - 1, crop[:h * 12 // 25], crop[h * 9 // 20:]))
 
     def _line_crops(self, rgb: np.ndarray, quads: list[Quad]) -> tuple[list[np.ndarray], list[tuple[int, np.ndarray]]]:
         """One strip per line, and for each vertical line a second strip the other way up.
@@ -249,29 +274,44 @@ class Redactor:
         return crops, turned
 
     def _read_all(self, work: list[_Work]) -> dict[int, list[tuple[str, float]]]:
-        """Recognise the crops of every image in one batched call; returns id(work) -> readings."""
+        """Recognise the crops of every image in batched calls; returns id(work) -> readings."""
         if self._text is None:
             return {id(w): [] for w in work}
         t = time.perf_counter()
         crops = [c for w in work for c in w.crops]
         turned = [c for w in work for _, c in w.turned]
-        read = self._read_checked(crops + turned)
-        texts, other_way = read[:len(crops)], iter(read[len(crops):])
+        # The corner detector's crops and rows are read in a call of their own: the recogniser pads
+        # each batch to its widest crop, so crops added to the lines' call would change how the
+        # lines themselves read ("Plate:FA 1587" read "Plat:FA 1587" beside a new plate crop).
+        proposers = [d for w in work for d in [""] * len(w.quads) + w.plate_detectors]  # per crop
+        corner = [i for i, d in enumerate(proposers) if d == CornerPlateDetector.name]
+        is_corner = set(corner)
+        rows = [c for w in work for _, top, bottom in w.plate_rows for c in (top, bottom)]
+        lines = [c for i, c in enumerate(crops) if i not in is_corner]
+        read = self._read_checked(lines + turned)
+        alone = [crops[i] for i in corner] + rows
+        apart = iter(self._read_checked(alone) if alone else [])
+        together = iter(read[:len(lines)])
+        texts = [next(apart) if i in is_corner else next(together) for i in range(len(crops))]
+        other_way, row_readings = iter(read[len(lines):]), apart
         offset = 0
         for w in work:
             for i, _ in w.turned:
                 reading = next(other_way)
                 if reading[1] > texts[offset + i][1]:
                     texts[offset + i] = reading
+            for i, _, _ in w.plate_rows:
+                texts[offset + len(w.quads) + i] = self._read_plate_rows(texts[offset + len(w.quads) + i],
+                                                                         next(row_readings), next(row_readings))
             offset += len(w.crops)
         texts = self._reread_two_rows(crops, texts)
-        n_read = len(crops) + len(turned)
+        n_read = len(crops) + len(turned) + len(rows)
         share = (time.perf_counter() - t) / max(1, n_read)
         out, i = {}, 0
         for w in work:
             out[id(w)] = texts[i:i + len(w.crops)]
             i += len(w.crops)
-            w.timings["text_read"] = share * (len(w.crops) + len(w.turned))
+            w.timings["text_read"] = share * (len(w.crops) + len(w.turned) + 2 * len(w.plate_rows))
         return out
 
     def _read_checked(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
@@ -281,6 +321,24 @@ class Redactor:
         if len(texts) != len(crops):
             raise AnalysisError(f"text recognition returned {len(texts)} results for {len(crops)} lines")
         return texts
+
+    def _read_plate_rows(self, whole: tuple[str, float], top: tuple[str, float],
+                         bottom: tuple[str, float]) -> tuple[str, float]:
+        """A squarish plate's reading: its two rows joined ("VE" over "2758" is "VE 2758"; "粤A"
+        over "12345" is "粤A 12345") when they make a plate and the crop read whole does not (the
+        recogniser reads one row of a two-row crop, or a mix of both; a plate pattern read in the
+        rows wins over a plate's bare shape read whole), or when each row is a plate
+        of its own (a cross-border van's Hong Kong plate above its mainland one, seen as one).
+        Rows read with little confidence are a guess, as in :meth:`_reread_two_rows`."""
+        joined = f"{top[0].strip()} {bottom[0].strip()}"
+        if min(top[1], bottom[1]) < _PLATE_ROWS_CONFIDENCE:
+            return whole
+        # A plate's grammar read in the rows beats the bare shape read whole ("12345" alone).
+        if ((self._is_plate(joined) and not self._is_plate(whole[0]))
+                or (self._is_plate(top[0]) and self._is_plate(bottom[0]))
+                or (self._is_plate(joined, seen=True) and not self._is_plate(whole[0], seen=True))):
+            return joined, min(top[1], bottom[1])
+        return whole
 
     def _reread_two_rows(self, crops: list[np.ndarray], texts: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """Two-row plates ("VE" above "2758", common on Hong Kong cars) are often one squarish
@@ -325,15 +383,44 @@ class Redactor:
                 rule=decision.rule, gallery=decision.gallery, person=decision.name, distance=decision.distance,
                 detected=face.quad,
             ))
-        for i, (q, (txt, s)) in enumerate(zip(w.plate_quads, readings[n:], strict=True), 1):
-            plate = Detection(kind="plate", quad=q, score=s, detector=CascadePlateDetector.name, text=txt)
-            # A candidate the OCR did not read as a plate is kept, listed for the editor.
-            seen = self._is_plate(txt, seen=True)
-            regions.append(_region(f"plate-{i}", "plate", "plate", plate, s, "plate-pattern" if seen else "", policy,
-                                   pad=policy.padding["plate"], hidden=seen))
         all_hits = self._classify(lines)
         found = [max((h for h in hits if h.score >= policy.text_threshold), key=lambda h: h.score, default=None)
                  for hits in all_hits]
+        # A candidate on a line the text path read as a phone number is that number (a business's
+        # phone on a van): hidden as the phone it is, not listed as a plate.
+        phones = [line.quad.bbox() for line, best in zip(lines, found, strict=True)
+                  if best is not None and best.category == "phone"]
+        n_plates = 0
+        for q, detector, (txt, s) in zip(w.plate_quads, w.plate_detectors, readings[n:], strict=True):
+            if any(_inside(q.bbox(), line) for line in phones):
+                continue
+            if _PHONE_SHAPE.fullmatch(txt.strip()):
+                # Digits grouped as a phone number's, which the phone recognizer did not take (no
+                # area code): the line inside that reads them is hidden as the phone it is.
+                digits = re.sub(r"\D", "", txt)
+                inner = [i for i, line in enumerate(lines) if found[i] is None
+                         and re.sub(r"\D", "", line.text) == digits and _inside(line.quad.bbox(), q.bbox())]
+                for i in inner:
+                    found[i] = Hit("phone", 0, len(lines[i].text), _PHONE_SHAPE_SCORE, "phone-shape")
+                if inner:
+                    continue
+                phone = Detection(kind="text", quad=q, score=s, detector=detector, text=txt)
+                n_plates += 1
+                regions.append(_region(f"plate-{n_plates}", "text", "phone", phone, _PHONE_SHAPE_SCORE, "phone-shape",
+                                       policy, pad=policy.padding["text"], hidden="phone" in policy.protect))
+                continue
+            plate = Detection(kind="plate", quad=q, score=s, detector=detector, text=txt)
+            # A cascade candidate the OCR did not read as a plate is kept, listed for the editor; the
+            # corner detector's are dropped (it fires on text: a wall's slogans would be listed). As
+            # it fires on text, its plates need a plate pattern, or the shape with letters and
+            # digits both ("LOVE HK" and "2019.6.12" on a wall have a plate's shape).
+            seen = self._is_plate(txt, seen=True) and (
+                detector != CornerPlateDetector.name or self._is_plate(txt) or bool(_LETTER_AND_DIGIT.match(txt)))
+            if not seen and detector == CornerPlateDetector.name:
+                continue
+            n_plates += 1
+            regions.append(_region(f"plate-{n_plates}", "plate", "plate", plate, s, "plate-pattern" if seen else "",
+                                   policy, pad=policy.padding["plate"], hidden=seen))
         personal = any(found)
         for i, line in enumerate(lines):
             if found[i] is None and _unreadable(line, policy, personal=personal):
@@ -368,10 +455,11 @@ class Redactor:
         return hits
 
     def _is_plate(self, text: str, *, seen: bool = False) -> bool:
-        """A plate pattern; for a crop the plate cascade proposed (``seen``), the shape of a
+        """A plate pattern; for a crop a plate detector proposed (``seen``), the shape of a
         plate is enough: 5-8 capitals and digits (vanity and foreign plates follow no pattern
-        we know, and the cascade has already seen a plate there)."""
-        if seen and _PLATE_SHAPE.match(text):
+        we know, and the detector has already seen a plate there), unless it is grouped as a
+        phone number is (a business's number on a van: "2345 6789", "555-0123")."""
+        if seen and _PLATE_SHAPE.match(text) and not _PHONE_SHAPE.fullmatch(text.strip()):
             return True
         return any(h.category == "plate" and h.score >= self.policy.text_threshold
                    for h in self._plate_text.classify(text))
@@ -391,12 +479,30 @@ def _unreadable(line: Detection, policy: Policy, *, personal: bool) -> bool:
     return "unreadable" in policy.protect and personal and line.score < policy.readable_threshold
 
 
-_WHOLE_PLATE = {"hk-plate", "generic-plate"}
+_WHOLE_PLATE = {"hk-plate", "generic-plate", "mainland-plate", "wj-plate", "macau-plate"}
 _PLATE_ROWS_CONFIDENCE = 0.5  # the least reading confidence of both rows of a two-row plate
+# A corner-detector plate at most this many times as wide as high is read as two rows too:
+# single-row plates are 3.1 (mainland) to 4.7 (Hong Kong, EU) times as wide; two-row plates and
+# US plates about 2, and the detector's corners often sit inside the frame (a drawn 2:1 yellow
+# plate came out 2.86:1).
+_TWO_ROWS_ASPECT = 3.0
 # What a crop the plate cascade proposed must read as: 5-8 capitals and digits, one symbol or
 # space between any two (an emblem read as ":", "=", "+"); vanity plates ("BIMMIAN") may hold no
 # digit.
 _PLATE_SHAPE = re.compile(r"^\s*(?:[A-Z0-9](?:\s|[^\w\s])?){5,8}\s*$")
+# Digits alone, grouped as phone numbers are and plates are not: a last group of four after
+# at least three digits ("555-0123", "2345 6789"), or eight digits or more in a row (a Hong Kong
+# number; plates of digits alone have at most seven).
+_LETTER_AND_DIGIT = re.compile(r"(?=.*[A-Z])(?=.*\d)")
+_PHONE_SHAPE_SCORE = 0.6  # a phone by its grouping alone, as the "grouped-digits" pattern scores it
+_PHONE_SHAPE = re.compile(r"\+?(?:\d+[\s.-])*\d*(?:\d{3}[\s.-]\d{4}|\d{8})")
+
+
+def _inside(box: tuple[float, float, float, float], line: tuple[float, float, float, float]) -> bool:
+    """Whether at least half of ``box`` lies inside ``line`` (both x0, y0, x1, y1)."""
+    w = min(box[2], line[2]) - max(box[0], line[0])
+    h = min(box[3], line[3]) - max(box[1], line[1])
+    return w > 0 and h > 0 and w * h >= 0.5 * (box[2] - box[0]) * (box[3] - box[1])
 
 
 def _region(rid: str, kind: Kind, category: Any, det: Detection, score: float, recognizer: str, policy: Policy, *,

@@ -63,6 +63,11 @@ _US_STATE = (r"(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[C
              r"T[NX]|UT|V[AT]|W[AIVY])")
 _ZH_PLACE = "(?:" + "|".join(sorted(ZH_PLACE_NAMES, key=len, reverse=True)) + ")"
 
+# Plate grammars (the plate lines below): mainland province characters, Simplified and Traditional
+# (使: embassy), and the separators OCR reads for a plate's dot or hyphen.
+_CN_PROVINCE = "[京津沪滬渝冀豫云雲辽遼黑湘皖鲁魯新苏蘇浙赣贛鄂桂甘晋晉蒙陕陝吉闽閩贵貴粤粵青藏川宁寧琼瓊使]"
+_PLATE_DOT = r"[·•・.:\-\s]"
+
 PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     # email: the full form, then OCR-damaged forms (space around dots or @, missing dot before the TLD)
     ("email", "email", r"[\w.+-]+ ?@ ?[\w-]+(?: ?\. ?[\w-]+)+", 0.95, 0),
@@ -114,12 +119,28 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     # plates written as text (a whole line, or labelled)
     ("plate", "hk-plate", r"^\s*(?!(?:PC|SP|SGT)\s?\d)[A-HJ-NPR-Z]{1,2}\s?\d{1,4}\s*$", 0.8, 0),
     ("plate", "plate-label", r"(?:車牌(?:號碼)?|Plate|Reg\.?\s*No\.?)\s*[:：.]?\s*[A-Z0-9][A-Z0-9 -]{1,8}", 0.9, _I),
+    # mainland plates: a province character, a letter, then five characters (six on green
+    # new-energy plates), or four and a suffix (港 澳 cross-border, 警 police, 学 coach, 挂
+    # trailer, 领 consulate); a dot or space may part the letter from the rest. Lines are
+    # normalised to Traditional characters (粤 -> 粵); both forms are listed all the same.
+    ("plate", "mainland-plate", rf"^\s*{_CN_PROVINCE}\s?[A-Z]\s?{_PLATE_DOT}?\s?"
+                                rf"(?:[A-Z0-9]{{5,6}}|[A-Z0-9]{{4}}\s?[港澳警学學挂掛领領])\s*$", 0.9, 0),
+    # the same with the province character lost (small, or under a frame): a letter, a dot and
+    # four characters with a suffix is still a plate ("Z·A123港")
+    ("plate", "mainland-plate", rf"^\s*[A-Z]\s?{_PLATE_DOT}\s?[A-Z0-9]{{4}}\s?[港澳警学學挂掛领領]\s*$", 0.8, 0),
+    # armed police: WJ, a province character or a two-digit code, four or five digits, and on
+    # some a service character (消 fire, 边 border, 通 transport, 森 forest, 金 gold, 警, 电 power)
+    ("plate", "wj-plate", rf"^\s*WJ\s?(?:{_CN_PROVINCE}|\d{{2}})?\s?{_PLATE_DOT}?\s?\d{{4,5}}\s?"
+                          r"[消边邊通森金警电電]?\s*$", 0.9, 0),
+    # Macau: one or two letters (M, MA...), then two pairs of digits, parted ("MA-12-34", "M-12-34")
+    ("plate", "macau-plate", rf"^\s*[A-Z]{{1,2}}\s?{_PLATE_DOT}\s?\d{{2}}\s?{_PLATE_DOT}\s?\d{{2}}\s*$", 0.85, 0),
     # other countries' plates: 5-10 capitals and digits in up to three groups, at least one
     # digit, and letters that are not all digit look-alikes (so "2O19.6.12" and "l0O" stay dates
     # and numbers). Groups are parted by a space or any one symbol: a state's emblem, a seal or a
     # hyphen is read as ":", "=", "+", "*" or "-" ("CGT+2069", "MJ3=R1V", "UH1-F0F"). With one
-    # digit only, no run of four letters or more ("B1 EXIT", "5G PHONE": signs, not plates).
-    ("plate", "generic-plate", r"^\s*(?!(?:W?PC|SPC|S?SGT|U[I1l]|S?IP|CIP|PI|S?SP|CSP|DPC)\s?\d)(?=[A-Z0-9 ·:.=+*★~-]{5,10}\s*$)(?=.*\d)(?=(?:.*\d){2}|(?!.*[A-Z]{4}))(?=.*[AC-HJ-NPR-Y])[A-Z0-9]+(?:[ ·:.=+*★~-][A-Z0-9]+){0,2}\s*$",
+    # digit only, no run of four letters or more ("B1 EXIT", "5G PHONE": signs, not plates); never
+    # a run of five letters (a word: "24 HR ACCESS"; plates hold at most four letters in a row).
+    ("plate", "generic-plate", r"^\s*(?!(?:W?PC|SPC|S?SGT|U[I1l]|S?IP|CIP|PI|S?SP|CSP|DPC)\s?\d)(?=[A-Z0-9 ·:.=+*★~-]{5,10}\s*$)(?=.*\d)(?!.*[A-Z]{5})(?=(?:.*\d){2}|(?!.*[A-Z]{4}))(?=.*[AC-HJ-NPR-Y])[A-Z0-9]+(?:[ ·:.=+*★~-][A-Z0-9]+){0,2}\s*$",
      0.55, 0),
     # international forms seen on IDs, cards and receipts
     ("phone", "grouped-digits", r"(?<![\w./-])\+?\(?\d{2,4}\)?[ -]\d{3,4}[ -]?\d{3,4}(?![\w./-])", 0.6, 0),
