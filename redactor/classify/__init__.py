@@ -36,6 +36,7 @@ from .context import (
 )
 from .ner import DOCUMENT_ONLY, NameModels
 from .normalise import normalise, views
+from .numbers import WORDLESS_SHAPES, holds_a_word
 from .patterns import RECOGNIZERS, Match
 
 __all__ = ["TextClassifier", "normalise"]
@@ -173,6 +174,8 @@ class TextClassifier:
                     if cat not in keep:
                         continue
                     start, end = view.span(s, e)
+                    if name in WORDLESS_SHAPES and holds_a_word(text, start, end):
+                        continue  # ordinary words with a number, joined by a view: not a code
                     key = (cat, start, end)
                     if key not in best or best[key].score < score:
                         best[key] = Hit(cat, start, end, score, name)
