@@ -285,3 +285,36 @@ def test_fast_enough():
     CLF.classify_notes(notes)
     per_line = (time.perf_counter() - t) / len(lines)
     assert per_line < 0.002, f"{per_line * 1e6:.0f} us per line"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # dates of birth in the forms people write them (issue 24): labelled, with "born", with
+        # ordinals, in Chinese numerals, with OCR's zero for DOB's O
+        "3月5日生", "90年3月5日生", "1990年3月5日出生", "5th of March 1990", "一九九零年三月五日", "二〇〇八年十二月二十五日",
+        "D0B 5/3", "Birth date: 1990-03-05", "Date of Birth 05.03.1990", "生於1990年3月5日", "born 5 March",
+        "出世 3月5日",
+    ],
+)
+def test_dates_of_birth_in_written_forms(text):
+    assert "birthday" in categories(text), (text, CLF.classify(text))
+
+
+@pytest.mark.parametrize("text", ["3月5日生效", "2019年6月12日", "4/6/89", "6.4.89", "12-06-19", "05-03-90"])
+def test_event_dates_and_short_dates_alone_stay_readable(text):
+    # "生效" takes effect, not a birth; a protest-era year is an event; a two-digit year alone is
+    # an anniversary as often as a birthday: kept unless a name or personal data stands beside it.
+    assert categories(text) == set(), (text, CLF.classify(text))
+
+
+@pytest.mark.parametrize("name", ["陳嘉明", "Chan Ka-ming", "WONG Ka Ming"])
+@pytest.mark.parametrize("date", ["05-03-90", "5/3/90", "05.03.90"])
+def test_a_short_date_beside_a_name_is_a_birthday(name, date):
+    hits = CLF.classify_lines([name, date])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[1]), hits
+
+
+@pytest.mark.parametrize("note", [["勿忘", "4/6/89"], ["六四", "4/6/89", "天安門"], ["光復香港", "12-06-19"]])
+def test_a_short_date_on_a_slogan_stays_readable(note):
+    assert all(best(hits) < 0.5 for hits in CLF.classify_lines(note)), CLF.classify_lines(note)

@@ -45,6 +45,12 @@ __all__ = ["TextClassifier", "normalise"]
 # default policy's threshold, so a line hidden as an address carries its other line with it.
 ADDRESS_ANCHOR = 0.5
 
+# A name this sure on a note lifts the note's weak birthday candidates ("陳嘉明" above "05-03-90"):
+# a date beside a name on a personal note is a birth date, though a name line alone (0.7) is not
+# sure enough to lift everything on the note (STRONG).
+NAME_BESIDE = 0.55
+BIRTHDAY_BESIDE_NAME = frozenset({"date-dmy-short"})
+
 # Weak name candidates that an identity document elsewhere in the image lifts: a name model's
 # reading, or one word from the given-name and surname lists (an ID prints "BROWN" and "HOLLIE"
 # on lines of their own, far from the number). Rule-based weak names (a surname character plus
@@ -128,6 +134,10 @@ class TextClassifier:
                 raw[i].append(Hit(cat, start, end, LABEL_ONLY, f"context:label-{cat}"))
                 raw[i + 1].append(Hit(cat, 0, len(nxt), LABEL_ONLY, f"context:after-label-{cat}"))
         self._continue_addresses(lines, raw)
+        if any(h.category == "name" and h.score >= NAME_BESIDE for hits in raw for h in hits):
+            raw = [[Hit(h.category, h.start, h.end, LIFTED, h.recognizer + "+context:name-on-note")
+                    if h.recognizer in BIRTHDAY_BESIDE_NAME and h.score < LIFTED else h for h in hits]
+                   for hits in raw]
         strong = max((h for hits in raw for h in hits if h.category in self.categories),
                      key=lambda h: h.score, default=None)
         if strong is not None and strong.score >= STRONG:
