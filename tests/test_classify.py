@@ -318,3 +318,26 @@ def test_a_short_date_beside_a_name_is_a_birthday(name, date):
 @pytest.mark.parametrize("note", [["勿忘", "4/6/89"], ["六四", "4/6/89", "天安門"], ["光復香港", "12-06-19"]])
 def test_a_short_date_on_a_slogan_stays_readable(note):
     assert all(best(hits) < 0.5 for hits in CLF.classify_lines(note)), CLF.classify_lines(note)
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        # OCR's misspellings of rank words, a platform name glued to its handle, a misread year
+        ("Sergnant Tso", "role"), ("Inspecter Lau", "role"), ("Superintendant Ma", "role"),
+        ("Telegramszeto.h", "handle"), ("Instagram@kwok.wl", "handle"),
+    ],
+)
+def test_ocr_damaged_personal_lines(text, category):
+    assert category in categories(text), (text, CLF.classify(text))
+
+
+@pytest.mark.parametrize("text", ["expectorant", "Inspection today", "Constance Street", "Facebooks"])
+def test_words_near_a_rank_or_a_platform_are_not(text):
+    assert not categories(text) & {"role", "handle"}, (text, CLF.classify(text))
+
+
+def test_a_date_with_a_misread_year_beside_a_name_is_a_birthday():
+    hits = CLF.classify_lines(["Karen Tsang", "1594.01-07"])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[1]), hits
+    assert all(best(h) < 0.5 for h in CLF.classify_lines(["光復香港", "2019.06.12"]))

@@ -49,7 +49,7 @@ ADDRESS_ANCHOR = 0.5
 # a date beside a name on a personal note is a birth date, though a name line alone (0.7) is not
 # sure enough to lift everything on the note (STRONG).
 NAME_BESIDE = 0.55
-BIRTHDAY_BESIDE_NAME = frozenset({"date-dmy-short"})
+BIRTHDAY_BESIDE_NAME = frozenset({"date-dmy-short", "date-misread-year"})
 
 # Weak name candidates that an identity document elsewhere in the image lifts: a name model's
 # reading, or one word from the given-name and surname lists (an ID prints "BROWN" and "HOLLIE"

@@ -79,6 +79,9 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("handle", "at-handle", r"(?<![\w.@])@ ?[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@]*\.(?:com|net|org)\b)", 0.9, 0),
     ("handle", "platform", r"\b(?:IG|FB|TG|Instagram|Facebook|Telegram|Twitter|Threads|Signal|WeChat|Weibo|"
                            r"LINE|Snapchat|TikTok)\b\s*[:：@]?\s*\S?[\w.][\w., ]{1,40}", 0.9, _I),
+    # OCR dropped the space or colon after a long platform name: "Telegramszeto.h", "Instagram@kw"
+    ("handle", "platform-glued", r"\b(?:Instagram|Facebook|Telegram|Twitter|WeChat|Snapchat|TikTok)(?=[\w@.])"
+                                 r"[\w@.][\w.]{2,40}", 0.8, _I),
     ("handle", "platform-zh", r"(?:微博|微信|臉書|連登)\s*[:：]?\s*\S{2,}", 0.85, 0),
     # police ranks and numbers (role)
     ("role", "rank-zh", r"(?:高級|總|見習|警署|助理|署理)?(?:警員|警長|督察|警司|處長|探員|警務人員|警官)", 0.85, 0),
@@ -124,6 +127,10 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     # a two-digit year ("05-03-90", "5/3/90"): one separator throughout, the year a birth year
     # (30-99, 00-15). Also how slogans write anniversaries ("4/6/89"), so weak: hidden on a
     # personal note (beside a name, a phone), kept on a slogan.
+    # a full numeric date whose year OCR misread ("1594.01-07" for 1994-01-07; separators mixed):
+    # month and day valid, the year no event year (2016 on). Weak, as above.
+    ("birthday", "date-misread-year", r"(?<![\d.:/-])(?!20(?:1[6-9]|[2-9]\d))\d{4}\s*[/.-]\s*(?:0?[1-9]|1[0-2])\s*[/.-]"
+                                      r"\s*(?:0?[1-9]|[12]\d|3[01])(?![\d.:/-])", 0.45, 0),
     ("birthday", "date-dmy-short", r"(?<![\d.:/-])\d{1,2}\s*([/.-])\s*\d{1,2}\s*\1\s*(?:[3-9]\d|0\d|1[0-5])(?![\d.:/-])",
      0.45, 0),
     # plates written as text (a whole line, or labelled)
@@ -398,7 +405,35 @@ def surname_comma_matches(text: str) -> Iterator[Match]:
         yield "name", m.start("surname"), m.end("given"), 0.6 if known_given else 0.45, "surname-comma"
 
 
+# English rank words as OCR misspells them ("Sergnant", "Inspecter", "Superintendant"): one edit
+# away, two for words of ten letters or more. The exact words are rank-en above.
+_RANKS_EN = ("constable", "sergeant", "inspector", "superintendent", "commissioner", "detective")
+_LONG_WORD = re.compile(r"[A-Za-z]{7,}")
+
+
+def _edits_at_most(a: str, b: str, limit: int) -> bool:
+    """Whether the edit distance of ``a`` and ``b`` is at most ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] <= limit
+
+
+def misspelt_rank_matches(text: str) -> Iterator[Match]:
+    for m in _LONG_WORD.finditer(text):
+        word = m.group().lower()
+        if word in _RANKS_EN:
+            continue
+        if any(_edits_at_most(word, rank, 2 if len(rank) >= 10 else 1) for rank in _RANKS_EN):
+            yield "role", m.start(), m.end(), 0.7, "rank-en-misread"
+
+
 RECOGNIZERS: tuple[Recognizer, ...] = (
     regex_matches, phone_matches, hkid_matches, id_number_matches, name_matches, place_matches,
-    western_name_matches, surname_comma_matches,
+    western_name_matches, surname_comma_matches, misspelt_rank_matches,
 )
