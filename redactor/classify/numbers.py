@@ -112,12 +112,17 @@ _COMPILED = tuple((name, re.compile(rx), score, check, checked) for name, rx, sc
 # never holds a word. (IBANs are not here: their bank code is four letters, "GB82 WEST 1234...")
 WORDLESS_SHAPES = frozenset({"licence-number", "long-number", "passport-shape", "nric", "tw-id"})
 _WORD = re.compile(r"(?<!\S)[^\W\d_]{4,}(?!\S)")  # a whole token of 4 or more letters, no digit
+_LONG_WORD = re.compile(r"(?<!\S)[^\W\d_]{5,}(?!\S)")
+_DIGIT = re.compile(r"\d")
 
 
 def holds_a_word(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` holds a whole word of letters (4 or more) between spaces:
-    "24 HR COMPUTERIZED ACCESS" does, "D123 4567 890" and "LIC 12345678901" do not."""
-    return _WORD.search(text, start, end) is not None
+    """Whether ``text[start:end]`` holds a whole word of letters between spaces: one of 4 or
+    more after its first digit, or one of 5 or more anywhere (a code's label before the number
+    is shorter: "ETKT 7813699238489", "LIC 12345678901"). "24 HR COMPUTERIZED ACCESS" and
+    "ACCESS 24HR" do; "D123 4567 890" does not."""
+    digit = _DIGIT.search(text, start, end)
+    return bool(_LONG_WORD.search(text, start, end) or (digit and _WORD.search(text, digit.start(), end)))
 
 
 def id_number_matches(text: str) -> Iterator[Match]:
