@@ -249,15 +249,25 @@ class RapidOCREngine:
         """Indices of the crops the orientation classifier calls turned 180°, confidently."""
         if self._cls is None:
             return []
+        # The classifier sees a 48x192 strip: a long line squashed into it (an MRZ line of 44
+        # characters) loses its letters' shapes. Such a line is shown in pieces of that shape,
+        # and the line is doubted when any piece is (a piece of "<<<<" filler looks the same both ways).
+        pieces, owner = [], []
+        for i, crop in enumerate(crops):
+            for piece in _pieces(crop):
+                pieces.append(piece)
+                owner.append(i)
         try:
-            out = self._cls(crops)
+            out = self._cls(pieces)
         except Exception as e:
             raise AnalysisError(f"text orientation failed: {type(e).__name__}: {e}") from e
-        if out.cls_res is None or len(out.cls_res) != len(crops):
-            raise AnalysisError(f"text orientation returned {len(out.cls_res or ())} results for {len(crops)} lines")
+        if out.cls_res is None or len(out.cls_res) != len(pieces):
+            raise AnalysisError(f"text orientation returned {len(out.cls_res or ())} results for {len(pieces)} lines")
+        turned = np.zeros(len(crops))
+        for i, (label, score) in zip(owner, out.cls_res, strict=True):
+            turned[i] = max(turned[i], float(score) if label == "180" else 1 - float(score))
         assert self.options.upside_down is not None
-        return [i for i, (label, score) in enumerate(out.cls_res)
-                if label == "180" and score >= self.options.upside_down]
+        return [i for i in range(len(crops)) if turned[i] >= self.options.upside_down]
 
     def _recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         from rapidocr.ch_ppocr_rec import TextRecInput
@@ -269,6 +279,20 @@ class RapidOCREngine:
         if out.txts is None or len(out.txts) != len(crops):
             raise AnalysisError(f"text recognition returned {len(out.txts or ())} results for {len(crops)} lines")
         return [(t, float(s)) for t, s in zip(out.txts, out.scores, strict=True)]
+
+
+#: Width / height of the orientation classifier's input (48x192); longer lines go in pieces, at most this many.
+_CLS_ASPECT, _CLS_PIECES = 4, 4
+
+
+def _pieces(crop: np.ndarray) -> list[np.ndarray]:
+    """A line crop as strips of the orientation classifier's shape, spread evenly along it."""
+    h, w = crop.shape[:2]
+    n = min(_CLS_PIECES, math.ceil(w / max(1, _CLS_ASPECT * h)))
+    if n <= 1:
+        return [crop]
+    width = _CLS_ASPECT * h
+    return [crop[:, x:x + width] for x in (round(k * (w - width) / (n - 1)) for k in range(n))]
 
 
 def _sharpened(bgr: np.ndarray, sigma: float, amount: float) -> np.ndarray:
