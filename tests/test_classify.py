@@ -341,3 +341,12 @@ def test_a_date_with_a_misread_year_beside_a_name_is_a_birthday():
     hits = CLF.classify_lines(["Karen Tsang", "1594.01-07"])
     assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[1]), hits
     assert all(best(h) < 0.5 for h in CLF.classify_lines(["光復香港", "2019.06.12"]))
+
+
+def test_a_form_read_bottom_to_top_still_pairs_values_with_labels():
+    # A card turned upside down reads bottom to top: each value comes before its label.
+    hits = CLF.classify_lines(["01 JAN 85", "Date of birth", "CANADA", "Nationality"])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[0]), hits
+    # Upright, the line before a label is another field's: kept unless shaped like this one's value.
+    hits = CLF.classify_lines(["Issued 2020", "Date of birth", "01 JAN 85"])
+    assert all(h.category != "birthday" for h in hits[0]), hits

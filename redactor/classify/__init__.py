@@ -133,6 +133,10 @@ class TextClassifier:
                 nxt = lines[i + 1]
                 raw[i].append(Hit(cat, start, end, LABEL_ONLY, f"context:label-{cat}"))
                 raw[i + 1].append(Hit(cat, 0, len(nxt), LABEL_ONLY, f"context:after-label-{cat}"))
+            if i > 0 and self._value_before(lines, i, cat):
+                # A document turned upside down or a quarter reads bottom to top: the value
+                # printed below its label comes before it ("01 JAN 85" above "Date of birth").
+                raw[i - 1].append(Hit(cat, 0, len(lines[i - 1]), LABEL_ONLY, f"context:before-label-{cat}"))
         self._continue_addresses(lines, raw)
         if any(h.category == "name" and h.score >= NAME_BESIDE for hits in raw for h in hits):
             raw = [[Hit(h.category, h.start, h.end, LIFTED, h.recognizer + "+context:name-on-note")
@@ -146,6 +150,15 @@ class TextClassifier:
                     if WEAK <= h.score < LIFTED and h is not strong else h for h in hits]
                    for hits in raw]
         return raw
+
+    @staticmethod
+    def _value_before(lines: Sequence[str], i: int, cat: Category) -> bool:
+        """Whether the line before label-only line ``i`` is its value: shaped like the label's
+        value and no label itself, while the line after it (if any) is not so shaped."""
+        before = normalise(lines[i - 1]).strip()
+        after = normalise(lines[i + 1]).strip() if i + 1 < len(lines) else ""
+        return (value_shaped(cat, before) and label_of(before) is None
+                and not (after and value_shaped(cat, after)))
 
     def _continue_addresses(self, lines: Sequence[str], raw: list[list[Hit]]) -> None:
         """Lift the lines that continue an address onto the next or previous line (context.py,
