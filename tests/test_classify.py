@@ -347,6 +347,9 @@ def test_a_form_read_bottom_to_top_still_pairs_values_with_labels():
     # A card turned upside down reads bottom to top: each value comes before its label.
     hits = CLF.classify_lines(["01 JAN 85", "Date of birth", "CANADA", "Nationality"])
     assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[0]), hits
+    # also under a bilingual label OCR misread ("naissanice")
+    hits = CLF.classify_lines(["01 JAN 85", "Date of birth Date de naissanice", "HOLLIE"])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[0]), hits
     # Upright, the line before a label is another field's: kept unless shaped like this one's value.
     hits = CLF.classify_lines(["Issued 2020", "Date of birth", "01 JAN 85"])
     assert all(h.category != "birthday" for h in hits[0]), hits

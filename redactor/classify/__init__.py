@@ -122,10 +122,11 @@ class TextClassifier:
         raw = [self._raw(t, found) for t, found in zip(lines, names, strict=True)]
         for i, text in enumerate(lines):
             label = label_of(normalise(text))
-            if label is None and i + 1 < len(lines):
-                cat = garbled_label_of(normalise(text))
-                if cat is not None and value_shaped(cat, normalise(lines[i + 1]).strip()):
-                    label = (cat, 0, len(text), True)
+            garbled = garbled_label_of(normalise(text)) if label is None else None
+            if garbled is not None and i + 1 < len(lines) and value_shaped(garbled, normalise(lines[i + 1]).strip()):
+                label = (garbled, 0, len(text), True)
+            elif garbled is not None and i > 0 and self._value_before(lines, i, garbled):
+                raw[i - 1].append(Hit(garbled, 0, len(lines[i - 1]), LABEL_ONLY, f"context:before-label-{garbled}"))
             if label is None or not label[3]:
                 continue  # no label, or its value is on the same line (see _raw)
             cat, start, end, _ = label
