@@ -129,7 +129,9 @@ PERTURBATIONS: dict[str, Perturbation] = {p.name: p for p in (
 )}
 #: The mix a newsroom photo is taken in, drawn per image: geometry first, then the camera.
 PHONE_ORDER = ("perspective", "rotation", "downscale", "lowlight", "blur", "noise", "jpeg")
-NAMES = (*PERTURBATIONS, "phone")
+NAMES = (*(n for n in PERTURBATIONS if n != "orientation"), "phone", "orientation")
+# A condition's place in NAMES is part of its seed: "orientation" comes after "phone" so that the
+# phone mix (and every earlier record of it) draws what it drew before orientation was added.
 
 
 def parse(spec: str) -> tuple[str, int]:

@@ -125,3 +125,9 @@ def test_orientation_turns_pixels_and_truth_exactly(severity, degrees):
 def test_orientation_is_not_part_of_the_phone_mix():
     assert "orientation" in perturb.NAMES and "orientation" not in perturb.PHONE_ORDER
     assert perturb.describe("orientation:2") == "orientation:2 (degrees clockwise 180)"
+
+
+def test_adding_a_condition_kept_the_phone_mix_draws():
+    # The phone mix is seeded by its place among the conditions; records made before
+    # "orientation" was added must regenerate exactly.
+    assert perturb.NAMES.index("phone") == 8 and perturb.NAMES[-1] == "orientation"
