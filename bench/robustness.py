@@ -33,6 +33,9 @@ OUT_JSON = ROOT / "bench" / "robustness.json"
 # at severity 3; the phone mix at least these absolute figures (face, PII text).
 MIDDLE, HIGHEST = 0.05, 0.12
 PHONE = {"face": 0.92, "pii_text": 0.88}
+# A photo turned 90, 180 or 270 degrees (orientation:1/2/3): plate and PII-text recall within this
+# of clean at every severity (issue 24: a card or note photographed sideways or upside down).
+TURNED, TURNED_COLUMNS = 0.03, ("plate", "pii_text")
 COLUMNS = ("face", "plate", "pii_text", "spared")
 
 _REDACTOR = None
@@ -82,7 +85,8 @@ def render(record: dict[str, Any]) -> str:
         "Each condition moves the image and its ground truth together (redactor/perturb.py); "
         "`redactor eval CORPUS --perturb NAME:SEVERITY` runs one of them on your own photos.",
         f"Targets: at severity 2 recall within {MIDDLE} of clean, at severity 3 within {HIGHEST}; "
-        f"phone ≥ {PHONE['face']} face and ≥ {PHONE['pii_text']} PII text. ✗ marks a miss of a target.",
+        f"phone ≥ {PHONE['face']} face and ≥ {PHONE['pii_text']} PII text; orientation (turned a quarter, "
+        f"half or three quarters) plate and PII text within {TURNED} of clean. ✗ marks a miss of a target.",
         "",
     ]
     drops: list[tuple[float, str, str, str, list[Any]]] = []
@@ -106,6 +110,8 @@ def render(record: dict[str, Any]) -> str:
                     limit = {"2": MIDDLE, "3": HIGHEST}.get(level)
                     if spec.startswith("phone") and col in PHONE:
                         cell += " ✗" if v < PHONE[col] else ""
+                    elif spec.startswith("orientation"):
+                        cell += " ✗" if col in TURNED_COLUMNS and delta < -TURNED else ""
                     elif limit is not None and delta < -limit:
                         cell += " ✗"
                     drops.append((delta, split, spec, col, r.get("worst", [])))

@@ -88,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write a crop of every missed and every wrongly hidden region into DIR")
     e.add_argument("--perturb", metavar="NAME[:SEVERITY]",
                    help="measure on the photos as taken in worse conditions: each image and its ground truth go "
-                   "through NAME (perspective, rotation, blur, noise, jpeg, downscale, lowlight, photocopy, or "
-                   "phone: a random mix) at SEVERITY 1-3 (default 2), seeded by the image's name")
+                   "through NAME (perspective, rotation, blur, noise, jpeg, downscale, lowlight, photocopy, "
+                   "orientation, or phone: a random mix) at SEVERITY 1-3 (default 2), seeded by the image's name")
     _add_ocr(e)
     e.set_defaults(func=cmd_eval)
 

@@ -1,5 +1,6 @@
 """Photo conditions for measuring robustness: perspective, tilt, blur, noise, JPEG, downscale,
-low light, photocopy, and "phone" (a random mix), each at three severities.
+low light, photocopy, orientation (a quarter, half or three-quarter turn), and "phone" (a random
+mix), each at three severities.
 
 Each perturbation takes an RGB image and the polygons of its ground truth and returns both
 transformed: pixels through the condition, polygons through the same geometry (a 3x3 matrix;
@@ -57,6 +58,20 @@ def _rotation(rgb: np.ndarray, degrees: float, rng: np.random.Generator) -> tupl
     return out, np.vstack([m, [0, 0, 1]])
 
 
+def _orientation(rgb: np.ndarray, degrees: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The photo turned ``degrees`` (90, 180 or 270) clockwise, as a card or a note photographed
+    sideways or upside down arrives. Exact: no pixel is interpolated. The matrix maps continuous
+    pixel coordinates (0..w, 0..h), so polygons land on the same pixels."""
+    h, w = rgb.shape[:2]
+    turns = int(degrees) // 90 % 4
+    out = np.rot90(rgb, k=-turns)  # k < 0: clockwise
+    m = {0: np.eye(3),
+         1: np.array([[0.0, -1, h], [1, 0, 0], [0, 0, 1]]),      # (x, y) -> (h - y, x)
+         2: np.array([[-1.0, 0, w], [0, -1, h], [0, 0, 1]]),     # (x, y) -> (w - x, h - y)
+         3: np.array([[0.0, 1, 0], [-1, 0, w], [0, 0, 1]])}[turns]  # (x, y) -> (y, w - x)
+    return np.ascontiguousarray(out), m
+
+
 def _blur(rgb: np.ndarray, sigma: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return cv2.GaussianBlur(rgb, (0, 0), sigma), np.eye(3)
 
@@ -110,10 +125,13 @@ PERTURBATIONS: dict[str, Perturbation] = {p.name: p for p in (
     Perturbation("downscale", (0.75, 0.5, 0.35), "scale", _downscale),
     Perturbation("lowlight", (1.5, 2.0, 2.5), "gamma (+ vignette)", _low_light),
     Perturbation("photocopy", (1.0, 1.4, 1.8), "grey contrast", _photocopy),
+    Perturbation("orientation", (90, 180, 270), "degrees clockwise", _orientation),
 )}
 #: The mix a newsroom photo is taken in, drawn per image: geometry first, then the camera.
 PHONE_ORDER = ("perspective", "rotation", "downscale", "lowlight", "blur", "noise", "jpeg")
-NAMES = (*PERTURBATIONS, "phone")
+NAMES = (*(n for n in PERTURBATIONS if n != "orientation"), "phone", "orientation")
+# A condition's place in NAMES is part of its seed: "orientation" comes after "phone" so that the
+# phone mix (and every earlier record of it) draws what it drew before orientation was added.
 
 
 def parse(spec: str) -> tuple[str, int]:

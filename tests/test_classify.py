@@ -293,3 +293,72 @@ def test_one_name_model_batch_an_image():
     assert calls == [len(lines)]
     assert together == [clf.classify_lines(note) for note in notes]
     assert {h.category for h in together[0][0]} == {"name"} and {h.category for h in together[0][1]} == {"phone"}
+
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # dates of birth in the forms people write them (issue 24): labelled, with "born", with
+        # ordinals, in Chinese numerals, with OCR's zero for DOB's O
+        "3月5日生", "90年3月5日生", "1990年3月5日出生", "5th of March 1990", "一九九零年三月五日", "二〇〇八年十二月二十五日",
+        "D0B 5/3", "Birth date: 1990-03-05", "Date of Birth 05.03.1990", "生於1990年3月5日", "born 5 March",
+        "出世 3月5日",
+    ],
+)
+def test_dates_of_birth_in_written_forms(text):
+    assert "birthday" in categories(text), (text, CLF.classify(text))
+
+
+@pytest.mark.parametrize("text", ["3月5日生效", "2019年6月12日", "4/6/89", "6.4.89", "12-06-19", "05-03-90"])
+def test_event_dates_and_short_dates_alone_stay_readable(text):
+    # "生效" takes effect, not a birth; a protest-era year is an event; a two-digit year alone is
+    # an anniversary as often as a birthday: kept unless a name or personal data stands beside it.
+    assert categories(text) == set(), (text, CLF.classify(text))
+
+
+@pytest.mark.parametrize("name", ["陳嘉明", "Chan Ka-ming", "WONG Ka Ming"])
+@pytest.mark.parametrize("date", ["05-03-90", "5/3/90", "05.03.90"])
+def test_a_short_date_beside_a_name_is_a_birthday(name, date):
+    hits = CLF.classify_lines([name, date])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[1]), hits
+
+
+@pytest.mark.parametrize("note", [["勿忘", "4/6/89"], ["六四", "4/6/89", "天安門"], ["光復香港", "12-06-19"]])
+def test_a_short_date_on_a_slogan_stays_readable(note):
+    assert all(best(hits) < 0.5 for hits in CLF.classify_lines(note)), CLF.classify_lines(note)
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        # OCR's misspellings of rank words, a platform name glued to its handle, a misread year
+        ("Sergnant Tso", "role"), ("Inspecter Lau", "role"), ("Superintendant Ma", "role"),
+        ("Telegramszeto.h", "handle"), ("Instagram@kwok.wl", "handle"),
+    ],
+)
+def test_ocr_damaged_personal_lines(text, category):
+    assert category in categories(text), (text, CLF.classify(text))
+
+
+@pytest.mark.parametrize("text", ["expectorant", "Inspection today", "Constance Street", "Facebooks"])
+def test_words_near_a_rank_or_a_platform_are_not(text):
+    assert not categories(text) & {"role", "handle"}, (text, CLF.classify(text))
+
+
+def test_a_date_with_a_misread_year_beside_a_name_is_a_birthday():
+    hits = CLF.classify_lines(["Karen Tsang", "1594.01-07"])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[1]), hits
+    assert all(best(h) < 0.5 for h in CLF.classify_lines(["光復香港", "2019.06.12"]))
+
+
+def test_a_form_read_bottom_to_top_still_pairs_values_with_labels():
+    # A card turned upside down reads bottom to top: each value comes before its label.
+    hits = CLF.classify_lines(["01 JAN 85", "Date of birth", "CANADA", "Nationality"])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[0]), hits
+    # also under a bilingual label OCR misread ("naissanice")
+    hits = CLF.classify_lines(["01 JAN 85", "Date of birth Date de naissanice", "HOLLIE"])
+    assert any(h.category == "birthday" and h.score >= 0.5 for h in hits[0]), hits
+    # Upright, the line before a label is another field's: kept unless shaped like this one's value.
+    hits = CLF.classify_lines(["Issued 2020", "Date of birth", "01 JAN 85"])
+    assert all(h.category != "birthday" for h in hits[0]), hits

@@ -67,3 +67,28 @@ def test_a_failed_check_scores_lower_than_a_passing_one_but_is_still_hidden():
 )
 def test_dates_prices_and_counters_are_not_ids(text):
     assert not hidden(text), (text, CLF.classify(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # signs and slogans: ordinary words with a number, which a view that drops the spaces
+        # joins into one long code ("44DIFFERENTSIZES")
+        "44 DIFFERENT SIZES", "24 HR COMPUTERIZED ACCESS", "OPEN 7 DAYS 365 NIGHTS", "ORDER 2000 PIECES TODAY",
+        "SAVE 30 PERCENT THIS WEEKEND", "OVER 1000000 CUSTOMERS SERVED", "3 MONTHS FREE STORAGE", "ACCESS 24HR",
+    ],
+)
+def test_words_with_a_number_are_not_an_id(text):
+    assert id_score(text) == 0.0, (text, CLF.classify(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # codes cut into short pieces by OCR or by print, and codes after a short label, still are
+        "D123 4567 890", "LIC 12345678901", "AB12 CD34 EF56", "X 1234 5678 9", "NO 123456789012",
+        "ETKT 7813699238489/1",
+    ],
+)
+def test_a_code_in_short_pieces_is_still_an_id(text):
+    assert id_score(text) >= 0.5, (text, CLF.classify(text))

@@ -99,3 +99,35 @@ def test_cli_refuses_a_bad_condition_before_loading_models(tmp_path):
     proc = subprocess.run([REDACTOR, "eval", str(tmp_path), "--perturb", "fog:2"], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2 and "unknown condition 'fog'" in proc.stderr
+
+
+@pytest.mark.parametrize("severity, degrees", [(1, 90), (2, 180), (3, 270)])
+def test_orientation_turns_pixels_and_truth_exactly(severity, degrees):
+    rgb, polys = scene()
+    rgb[35:45, 45:55] = (200, 0, 0)  # a red mark inside the first box, to follow
+    out, moved = perturb.apply(f"orientation:{severity}", rgb, polys, seed=5)
+    h, w = rgb.shape[:2]
+    assert out.shape[:2] == ((w, h) if degrees in (90, 270) else (h, w))
+    turned = np.rot90(rgb, k=-degrees // 90)  # clockwise, drawn independently of the module
+    assert np.array_equal(out, turned)
+    for poly, before in zip(moved, polys, strict=True):  # each box holds the same pixels, turned
+        x0, y0 = np.floor(poly.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(poly.max(axis=0)).astype(int)
+        bx0, by0 = before.min(axis=0).astype(int)
+        bx1, by1 = before.max(axis=0).astype(int)
+        assert np.array_equal(out[y0:y1, x0:x1], np.rot90(rgb[by0:by1, bx0:bx1], k=-degrees // 90))
+    red = np.argwhere((out[:, :, 0] == 200) & (out[:, :, 1] == 0))
+    (ry0, rx0), (ry1, rx1) = red.min(axis=0), red.max(axis=0) + 1
+    (fx0, fy0), (fx1, fy1) = moved[0].min(axis=0), moved[0].max(axis=0)
+    assert fx0 <= rx0 <= rx1 <= fx1 and fy0 <= ry0 <= ry1 <= fy1
+
+
+def test_orientation_is_not_part_of_the_phone_mix():
+    assert "orientation" in perturb.NAMES and "orientation" not in perturb.PHONE_ORDER
+    assert perturb.describe("orientation:2") == "orientation:2 (degrees clockwise 180)"
+
+
+def test_adding_a_condition_kept_the_phone_mix_draws():
+    # The phone mix is seeded by its place among the conditions; records made before
+    # "orientation" was added must regenerate exactly.
+    assert perturb.NAMES.index("phone") == 8 and perturb.NAMES[-1] == "orientation"

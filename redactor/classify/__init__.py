@@ -36,6 +36,7 @@ from .context import (
 )
 from .ner import DOCUMENT_ONLY, NameModels
 from .normalise import normalise, views
+from .numbers import WORDLESS_SHAPES, holds_a_word
 from .patterns import RECOGNIZERS, Match
 
 __all__ = ["TextClassifier", "normalise"]
@@ -43,6 +44,12 @@ __all__ = ["TextClassifier", "normalise"]
 # An address hit this sure lets its neighbour lines continue it (context.py, rule 3): the
 # default policy's threshold, so a line hidden as an address carries its other line with it.
 ADDRESS_ANCHOR = 0.5
+
+# A name this sure on a note lifts the note's weak birthday candidates ("陳嘉明" above "05-03-90"):
+# a date beside a name on a personal note is a birth date, though a name line alone (0.7) is not
+# sure enough to lift everything on the note (STRONG).
+NAME_BESIDE = 0.55
+BIRTHDAY_BESIDE_NAME = frozenset({"date-dmy-short", "date-misread-year"})
 
 # Weak name candidates that an identity document elsewhere in the image lifts: a name model's
 # reading, or one word from the given-name and surname lists (an ID prints "BROWN" and "HOLLIE"
@@ -115,10 +122,11 @@ class TextClassifier:
         raw = [self._raw(t, found) for t, found in zip(lines, names, strict=True)]
         for i, text in enumerate(lines):
             label = label_of(normalise(text))
-            if label is None and i + 1 < len(lines):
-                cat = garbled_label_of(normalise(text))
-                if cat is not None and value_shaped(cat, normalise(lines[i + 1]).strip()):
-                    label = (cat, 0, len(text), True)
+            garbled = garbled_label_of(normalise(text)) if label is None else None
+            if garbled is not None and i + 1 < len(lines) and value_shaped(garbled, normalise(lines[i + 1]).strip()):
+                label = (garbled, 0, len(text), True)
+            elif garbled is not None and i > 0 and self._value_before(lines, i, garbled):
+                raw[i - 1].append(Hit(garbled, 0, len(lines[i - 1]), LABEL_ONLY, f"context:before-label-{garbled}"))
             if label is None or not label[3]:
                 continue  # no label, or its value is on the same line (see _raw)
             cat, start, end, _ = label
@@ -126,7 +134,15 @@ class TextClassifier:
                 nxt = lines[i + 1]
                 raw[i].append(Hit(cat, start, end, LABEL_ONLY, f"context:label-{cat}"))
                 raw[i + 1].append(Hit(cat, 0, len(nxt), LABEL_ONLY, f"context:after-label-{cat}"))
+            if i > 0 and self._value_before(lines, i, cat):
+                # A document turned upside down or a quarter reads bottom to top: the value
+                # printed below its label comes before it ("01 JAN 85" above "Date of birth").
+                raw[i - 1].append(Hit(cat, 0, len(lines[i - 1]), LABEL_ONLY, f"context:before-label-{cat}"))
         self._continue_addresses(lines, raw)
+        if any(h.category == "name" and h.score >= NAME_BESIDE for hits in raw for h in hits):
+            raw = [[Hit(h.category, h.start, h.end, LIFTED, h.recognizer + "+context:name-on-note")
+                    if h.recognizer in BIRTHDAY_BESIDE_NAME and h.score < LIFTED else h for h in hits]
+                   for hits in raw]
         strong = max((h for hits in raw for h in hits if h.category in self.categories),
                      key=lambda h: h.score, default=None)
         if strong is not None and strong.score >= STRONG:
@@ -135,6 +151,15 @@ class TextClassifier:
                     if WEAK <= h.score < LIFTED and h is not strong else h for h in hits]
                    for hits in raw]
         return raw
+
+    @staticmethod
+    def _value_before(lines: Sequence[str], i: int, cat: Category) -> bool:
+        """Whether the line before label-only line ``i`` is its value: shaped like the label's
+        value and no label itself, while the line after it (if any) is not so shaped."""
+        before = normalise(lines[i - 1]).strip()
+        after = normalise(lines[i + 1]).strip() if i + 1 < len(lines) else ""
+        return (value_shaped(cat, before) and label_of(before) is None
+                and not (after and value_shaped(cat, after)))
 
     def _continue_addresses(self, lines: Sequence[str], raw: list[list[Hit]]) -> None:
         """Lift the lines that continue an address onto the next or previous line (context.py,
@@ -173,6 +198,8 @@ class TextClassifier:
                     if cat not in keep:
                         continue
                     start, end = view.span(s, e)
+                    if name in WORDLESS_SHAPES and holds_a_word(text, start, end):
+                        continue  # ordinary words with a number, joined by a view: not a code
                     key = (cat, start, end)
                     if key not in best or best[key].score < score:
                         best[key] = Hit(cat, start, end, score, name)

@@ -106,6 +106,24 @@ _LABELLED = re.compile(rf"(?:{ID_LABELS})\.?\s*[:：#.]?\s*(?P<value>(?=(?:[A-Z0
 
 _COMPILED = tuple((name, re.compile(rx), score, check, checked) for name, rx, score, check, checked in ID_SHAPES)
 
+# Shapes read from letters and digits alone (no label, no check). A view that joins a line's
+# words ("44 DIFFERENT SIZES" -> "44DIFFERENTSIZES") makes ordinary words with a number fit
+# them; an identity or licence number is one code, or a code cut by OCR into short pieces, and
+# never holds a word. (IBANs are not here: their bank code is four letters, "GB82 WEST 1234...")
+WORDLESS_SHAPES = frozenset({"licence-number", "long-number", "passport-shape", "nric", "tw-id"})
+_WORD = re.compile(r"(?<!\S)[^\W\d_]{4,}(?!\S)")  # a whole token of 4 or more letters, no digit
+_LONG_WORD = re.compile(r"(?<!\S)[^\W\d_]{5,}(?!\S)")
+_DIGIT = re.compile(r"\d")
+
+
+def holds_a_word(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` holds a whole word of letters between spaces: one of 4 or
+    more after its first digit, or one of 5 or more anywhere (a code's label before the number
+    is shorter: "ETKT 7813699238489", "LIC 12345678901"). "24 HR COMPUTERIZED ACCESS" and
+    "ACCESS 24HR" do; "D123 4567 890" does not."""
+    digit = _DIGIT.search(text, start, end)
+    return bool(_LONG_WORD.search(text, start, end) or (digit and _WORD.search(text, digit.start(), end)))
+
 
 def id_number_matches(text: str) -> Iterator[Match]:
     """Identity document and account numbers by shape (checked where a check exists), and any

@@ -58,6 +58,10 @@ _HONORIFIC_RE = "(?:" + "|".join(sorted(ZH_HONORIFICS, key=len, reverse=True)) +
 _CJK = r"[\u3400-\u9fff]"
 
 BIRTH_YEARS = r"(?:19[3-9]\d|200\d|201[0-5])"  # 1930-2015: a living adult or child, not a protest-era event
+# Years 1930-2015 in Chinese numerals (一九九〇, 二〇〇八); day and month 一 to 三十一
+_ZH_DIGIT = "[〇零一二三四五六七八九]"
+_ZH_BIRTH_YEAR = f"(?:一九[三四五六七八九]{_ZH_DIGIT}|二[〇零][〇零]{_ZH_DIGIT}|二[〇零]一[〇零一二三四五])"
+_ZH_DAY = "(?:三十一?|二?十[一二三四五六七八九]?|二十|[一二三四五六七八九])"
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 _US_STATE = (r"(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|S[CD]|"
              r"T[NX]|UT|V[AT]|W[AIVY])")
@@ -80,6 +84,9 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("handle", "at-handle", r"(?<![\w.@])@ ?[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@]*\.(?:com|net|org)\b)", 0.9, 0),
     ("handle", "platform", r"\b(?:IG|FB|TG|Instagram|Facebook|Telegram|Twitter|Threads|Signal|WeChat|Weibo|"
                            r"LINE|Snapchat|TikTok)\b\s*[:：@]?\s*\S?[\w.][\w., ]{1,40}", 0.9, _I),
+    # OCR dropped the space or colon after a long platform name: "Telegramszeto.h", "Instagram@kw"
+    ("handle", "platform-glued", r"\b(?:Instagram|Facebook|Telegram|Twitter|WeChat|Snapchat|TikTok)(?=[\w@.])"
+                                 r"[\w@.][\w.]{2,40}", 0.8, _I),
     ("handle", "platform-zh", r"(?:微博|微信|臉書|連登)\s*[:：]?\s*\S{2,}", 0.85, 0),
     # police ranks and numbers (role)
     ("role", "rank-zh", r"(?:高級|總|見習|警署|助理|署理)?(?:警員|警長|督察|警司|處長|探員|警務人員|警官)", 0.85, 0),
@@ -105,8 +112,10 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("address", "building-en", r"\b(?:[A-Z][a-z]+\s+){1,3}(?:Estate|Court|Gardens?|House|Building|Mansion|"
                                r"Villa|Heights|Towers?|Plaza|Terrace)\b", 0.6, 0),
     # birthdays: labelled dates, and full dates whose year is a plausible adult birth year
-    ("birthday", "dob-label", r"(?:\bDOB\b|\bD\.O\.B\.?|\bBorn\b|\bBirthday\b|\bb\.\s*(?=\d)|生日|出生(?:日期)?|"
-                              r"誕生)\s*(?:[:：]\s*\S.*|(?=.*\d)\S.*)", 0.95, _I),  # "生日快樂" has no date: a wish
+    # (OCR reads DOB's O as a zero and its B as an 8: "D0B", "DO8")
+    ("birthday", "dob-label", r"(?:\bD[O0][B8]\b|\bD\.O\.B\.?|\bBorn\b|\bBirthday\b|\bDate\s+of\s+Birth\b|"
+                              r"\bBirth\s?date\b|\bb\.\s*(?=\d)|生日|出生(?:日期)?|生於|出世|誕生)"
+                              r"\s*(?:[:：]\s*\S.*|(?=.*\d)\S.*)", 0.95, _I),  # "生日快樂" has no date: a wish
     # A full date (day, month and a 4-digit year) whose year is a plausible birth year,
     # BIRTH_YEARS (1930-2015), is a birthday even unlabelled. Years after 2015 are event dates
     # (2019.6.12, 2019年6月12日) and dates without a year (6.12, 7.21) are anniversaries: both
@@ -114,8 +123,21 @@ PATTERNS: tuple[tuple[Category, str, str, float, int], ...] = (
     ("birthday", "date-dmy", rf"(?<![\d.])\d{{1,2}}\s*[/.-]\s*\d{{1,2}}\s*[/.-]\s*{BIRTH_YEARS}(?![\d.])", 0.7, 0),
     ("birthday", "date-ymd", rf"(?<![\d.]){BIRTH_YEARS}\s*[/.-]\s*\d{{1,2}}\s*[/.-]\s*\d{{1,2}}(?![\d.])", 0.7, 0),
     ("birthday", "date-zh", rf"{BIRTH_YEARS}\s*年\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*[日號])?", 0.75, 0),
-    ("birthday", "date-en", rf"\b\d{{1,2}}\s*{_MONTH}\.?,?\s*{BIRTH_YEARS}\b|\b{_MONTH}\.?\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*{BIRTH_YEARS}\b",
-     0.7, _I),
+    ("birthday", "date-zh-numerals", rf"{_ZH_BIRTH_YEAR}年{_ZH_DAY}月(?:{_ZH_DAY}[日號])?", 0.75, 0),
+    ("birthday", "date-en", rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH}\.?,?\s*{BIRTH_YEARS}\b"
+                            rf"|\b{_MONTH}\.?\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*{BIRTH_YEARS}\b", 0.7, _I),
+    # "3月5日生", "1990年3月5日出生", "90年3月5日生": a date followed by "born" is a birthday
+    # whatever its year ("生效" takes effect, "生活" is life: not births)
+    ("birthday", "date-zh-born", r"(?:\d{2,4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日號]\s*出?生(?![效活意產命存])", 0.9, 0),
+    # a two-digit year ("05-03-90", "5/3/90"): one separator throughout, the year a birth year
+    # (30-99, 00-15). Also how slogans write anniversaries ("4/6/89"), so weak: hidden on a
+    # personal note (beside a name, a phone), kept on a slogan.
+    # a full numeric date whose year OCR misread ("1594.01-07" for 1994-01-07; separators mixed):
+    # month and day valid, the year no event year (2016 on). Weak, as above.
+    ("birthday", "date-misread-year", r"(?<![\d.:/-])(?!20(?:1[6-9]|[2-9]\d))\d{4}\s*[/.-]\s*(?:0?[1-9]|1[0-2])\s*[/.-]"
+                                      r"\s*(?:0?[1-9]|[12]\d|3[01])(?![\d.:/-])", 0.45, 0),
+    ("birthday", "date-dmy-short", r"(?<![\d.:/-])\d{1,2}\s*([/.-])\s*\d{1,2}\s*\1\s*(?:[3-9]\d|0\d|1[0-5])(?![\d.:/-])",
+     0.45, 0),
     # plates written as text (a whole line, or labelled)
     ("plate", "hk-plate", r"^\s*(?!(?:PC|SP|SGT)\s?\d)[A-HJ-NPR-Z]{1,2}\s?\d{1,4}\s*$", 0.8, 0),
     ("plate", "plate-label", r"(?:車牌(?:號碼)?|Plate|Reg\.?\s*No\.?)\s*[:：.]?\s*[A-Z0-9][A-Z0-9 -]{1,8}", 0.9, _I),
@@ -404,7 +426,35 @@ def surname_comma_matches(text: str) -> Iterator[Match]:
         yield "name", m.start("surname"), m.end("given"), 0.6 if known_given else 0.45, "surname-comma"
 
 
+# English rank words as OCR misspells them ("Sergnant", "Inspecter", "Superintendant"): one edit
+# away, two for words of ten letters or more. The exact words are rank-en above.
+_RANKS_EN = ("constable", "sergeant", "inspector", "superintendent", "commissioner", "detective")
+_LONG_WORD = re.compile(r"[A-Za-z]{7,}")
+
+
+def _edits_at_most(a: str, b: str, limit: int) -> bool:
+    """Whether the edit distance of ``a`` and ``b`` is at most ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] <= limit
+
+
+def misspelt_rank_matches(text: str) -> Iterator[Match]:
+    for m in _LONG_WORD.finditer(text):
+        word = m.group().lower()
+        if word in _RANKS_EN:
+            continue
+        if any(_edits_at_most(word, rank, 2 if len(rank) >= 10 else 1) for rank in _RANKS_EN):
+            yield "role", m.start(), m.end(), 0.7, "rank-en-misread"
+
+
 RECOGNIZERS: tuple[Recognizer, ...] = (
     regex_matches, phone_matches, hkid_matches, id_number_matches, name_matches, place_matches,
-    western_name_matches, surname_comma_matches,
+    western_name_matches, surname_comma_matches, misspelt_rank_matches,
 )
