@@ -33,7 +33,7 @@ look for the heads it lost (:meth:`YuFaceDetector._crowded`): libfacedetection o
 tiles (it is not symmetric: heads turned aside and half-hidden faces are found one way round
 only), and CenterFace on the whole photo enlarged to ``crowd_side`` (at most 2x), each
 proposal confirmed on its 48 px crop. Photos with few faces pay nothing for them. CenterFace
-runs on OpenVINO (:class:`CenterFace`), 3-8x faster than on OpenCV's DNN module.
+runs on OpenVINO (:class:`CenterFace`), 2-4x faster than on OpenCV's DNN module.
 Each Detection's ``detector`` says which model found it.
 """
 
@@ -255,8 +255,9 @@ class CenterFace:
     The file declares a static 10x3x32x32 input; it is reshaped to one image of any size
     (1x3x?x?) and compiled once. OpenCV's DNN module ran it before: it reshapes a network wrongly
     the second time (the same crop scored 0.02, then 0.83), so every call built a network anew,
-    and a 1024x768 photo took ≈0.4 s; here 0.05 CPU-s, a 48 px crop 3 ms (bench/README.md), which
-    is what lets CenterFace look at every photo and at crowds at twice their size. The compiled
+    and a 1024x768 photo took 0.33-0.57 CPU-s; here 0.09-0.18 (0.05 once warm), a 48 px crop
+    ≈5 ms, with the same boxes within 1e-4 (bench/README.md). That is what pays for CenterFace's
+    look at crowds at twice their size and at every weak small face. The compiled
     model is only read by calls (a request each), so the detector holds no per-call state.
     """
 
