@@ -1,5 +1,7 @@
 """Fake detectors for tests that wire the pipeline without models: fixed lines, fixed faces."""
 
+from pathlib import Path
+
 import numpy as np
 
 from redactor.types import Detection, Quad
@@ -31,3 +33,10 @@ class FakeFaces:
 
     def __call__(self, rgb):
         return [Detection(kind="face", quad=q, score=s, detector="fake") for q, s in self.faces]
+
+
+def written_in_home(home: Path) -> list[str]:
+    """Files a run wrote under ``home`` other than redactor's own cache (jieba's tables,
+    checked by sha256: redactor.models.derived), as paths relative to it."""
+    written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if not p.is_dir())
+    return [p for p in written if not p.startswith(".cache/redactor/jieba-tables-")]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import written_in_home
 from PIL import Image, ImageDraw, ImageFont
 
 from redactor import ModelError, Policy, Redactor, RedactorWarning, __version__, batch, cli, models
@@ -217,7 +218,7 @@ def test_cli_redact_warns_reports_and_writes_nothing_in_home(tmp_path):
     rep = json.loads((tmp_path / "out" / "card.png.json").read_text())
     assert rep["ocr"] == {"engine": "easyocr", "warnings": [TEXT_ENGINE_WARNINGS["easyocr"]]}
     assert {"phone", "email"} <= set(rep["counts"])
-    assert not (home / ".EasyOCR").exists() and not any(home.iterdir()), list(home.rglob("*"))
+    assert not (home / ".EasyOCR").exists() and written_in_home(home) == []
 
 
 @pytest.mark.models
@@ -238,9 +239,11 @@ def test_cli_eval_says_chinese_is_not_read(tmp_path):
 
 @pytest.mark.models
 def test_default_engine_never_imports_torch():
-    """torch and easyocr load only when the easyocr engine is chosen (the default stays light)."""
+    """torch and easyocr load only when the easyocr engine is chosen (the default stays light).
+    A None entry is not a module: the name models' loading thread may be inside models.hidden."""
     code = ("import sys, redactor; redactor.Redactor().redact(__import__('numpy').zeros((64, 64, 3), 'uint8')); "
-            "from redactor import cli; print(sorted(m for m in ('torch', 'easyocr') if m in sys.modules))")
+            "from redactor import cli; "
+            "print(sorted(m for m in ('torch', 'easyocr') if sys.modules.get(m) is not None))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
