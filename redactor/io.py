@@ -331,17 +331,18 @@ def encode(rgb: np.ndarray, alpha: np.ndarray | None, source: Source, *, jpeg_qu
     return buf.getvalue()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o666) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
 
     The temporary file sits in the target's directory (``os.replace`` is atomic only within
     one file system) and is named ``.<name>.<random>.tmp`` so a leftover is obviously not an
-    output. It is created with ``O_EXCL`` and mode 0o666 minus the umask, like a normal file.
+    output. It is created with ``O_EXCL`` and ``mode`` minus the umask (0o666: like a normal
+    file; 0o600: private, for review state that holds text read from the photos).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
     done = False
     try:
         with os.fdopen(fd, "wb") as f:

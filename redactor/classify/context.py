@@ -19,6 +19,7 @@ import re
 from typing import cast
 
 from ..types import Category
+from .normalise import edits_at_most
 
 STRONG = 0.8  # a hit this sure makes its note personal
 WEAK = 0.25  # candidates at or above this are lifted on a personal note...
@@ -86,16 +87,7 @@ _FIRST_ZH = re.compile(r"^\s*([\u3400-\u9fff]{2})\s*[:：]?\s*(.*?)\s*$")
 
 def _within_one_or_two(a: str, b: str) -> bool:
     """Edit distance of ``a`` and ``b`` is at most 1, or 2 for words of 8+ letters."""
-    limit = 2 if len(b) >= 8 else 1
-    if abs(len(a) - len(b)) > limit:
-        return False
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] <= limit
+    return edits_at_most(a, b, 2 if len(b) >= 8 else 1)
 
 
 def fuzzy_label_of(text: str) -> tuple[Category, int, int] | None:

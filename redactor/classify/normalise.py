@@ -106,3 +106,17 @@ def views(text: str) -> list[View]:
             index.append(i)
         out.append(View("split", "".join(chars), tuple(index)))
     return out
+
+
+def edits_at_most(a: str, b: str, limit: int) -> bool:
+    """Whether the edit distance (Levenshtein) of ``a`` and ``b`` is at most ``limit``: OCR's
+    misspellings of label and rank words."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] <= limit

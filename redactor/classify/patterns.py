@@ -35,6 +35,7 @@ from .names import (
     ZH_PLACE_NAMES,
     ZH_SURNAMES,
 )
+from .normalise import edits_at_most
 from .numbers import id_number_matches
 
 Match = tuple[Category, int, int, float, str]  # category, start, end, score, recognizer
@@ -432,25 +433,12 @@ _RANKS_EN = ("constable", "sergeant", "inspector", "superintendent", "commission
 _LONG_WORD = re.compile(r"[A-Za-z]{7,}")
 
 
-def _edits_at_most(a: str, b: str, limit: int) -> bool:
-    """Whether the edit distance of ``a`` and ``b`` is at most ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return False
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] <= limit
-
-
 def misspelt_rank_matches(text: str) -> Iterator[Match]:
     for m in _LONG_WORD.finditer(text):
         word = m.group().lower()
         if word in _RANKS_EN:
             continue
-        if any(_edits_at_most(word, rank, 2 if len(rank) >= 10 else 1) for rank in _RANKS_EN):
+        if any(edits_at_most(word, rank, 2 if len(rank) >= 10 else 1) for rank in _RANKS_EN):
             yield "role", m.start(), m.end(), 0.7, "rank-en-misread"
 
 

@@ -34,7 +34,6 @@ import json
 import os
 import secrets
 import shutil
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -246,7 +245,7 @@ class ReviewSession:
             item.seen = True
             if self.current != iid:
                 self.current = iid
-                _write_private(self.state_dir / "session.json", json.dumps({"current": item.key}).encode())
+                io.write_atomic(self.state_dir / "session.json", json.dumps({"current": item.key}).encode(), mode=0o600)
             return item
 
     def _check(self, item: Item, revision: int | None) -> None:
@@ -373,7 +372,8 @@ class ReviewSession:
         state = {"status": item.status, "approved_at": item.approved_at, "revision": item.revision,
                  "withdrawn": item.withdrawn, "decisions": item.decisions.to_json(clear_text=True),
                  "undo": [u.to_json(clear_text=True) for u in item.undo]}
-        _write_private(self.state_dir / f"{item.key}.json", json.dumps(state, ensure_ascii=False).encode())
+        io.write_atomic(self.state_dir / f"{item.key}.json", json.dumps(state, ensure_ascii=False).encode(),
+                        mode=0o600)  # state holds text read from the photos
 
     def _restore(self, item: Item) -> None:
         path = self.state_dir / f"{item.key}.json"
@@ -442,23 +442,9 @@ def _prepare_state(state_dir: Path, legacy: Path) -> Path | None:
     for f in legacy.glob("*.json"):
         target = state_dir / f.name
         if not target.exists():
-            _write_private(target, f.read_bytes())
+            io.write_atomic(target, f.read_bytes(), mode=0o600)
     shutil.rmtree(legacy)
     return legacy
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write atomically with mode 0600 (mkstemp's): state holds text read from the photos."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _state_key(job: Job, outdir: Path) -> str:
