@@ -122,18 +122,10 @@ def _fields(path: Path, fmt: str) -> None:
 
 
 def _pki(d: Path) -> tuple[Path, Path]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from test_metadata import _cert, _name
+    from test_metadata import make_chain
 
-    root_key, desk_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    root = _cert("Bench Root CA", root_key, _name("Bench Root CA"), root_key, ca=True)
-    desk = _cert("Bench Desk", desk_key, root.subject, root_key, ca=False)
-    pem = serialization.Encoding.PEM
-    (d / "chain.pem").write_bytes(desk.public_bytes(pem) + root.public_bytes(pem))
-    (d / "key.pem").write_bytes(desk_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
-    return d / "chain.pem", d / "key.pem"
+    chain, key, _ = make_chain(d, "Bench Root CA", "Bench Desk")
+    return chain, key
 
 
 if __name__ == "__main__":

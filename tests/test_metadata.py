@@ -224,18 +224,23 @@ def _cert(subject: str, key, issuer: x509.Name, issuer_key, *, ca: bool) -> x509
     return b.sign(issuer_key, hashes.SHA256())
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory) -> tuple[Path, Path, str]:
-    """(chain.pem, key.pem, the root's PEM): a throw-away root CA and a desk signing certificate."""
-    d = tmp_path_factory.mktemp("pki")
+def make_chain(d: Path, root_name: str = "Test Root CA", desk_name: str = "Picture Desk") -> tuple[Path, Path, str]:
+    """(chain.pem, key.pem, the root's PEM) in ``d``: a throw-away root CA and a desk signing
+    certificate (bench/metadata.py uses it too)."""
     root_key, desk_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    root = _cert("Test Root CA", root_key, _name("Test Root CA"), root_key, ca=True)
-    desk = _cert("Picture Desk", desk_key, root.subject, root_key, ca=False)
+    root = _cert(root_name, root_key, _name(root_name), root_key, ca=True)
+    desk = _cert(desk_name, desk_key, root.subject, root_key, ca=False)
     pem = serialization.Encoding.PEM
     (d / "chain.pem").write_bytes(desk.public_bytes(pem) + root.public_bytes(pem))
     (d / "key.pem").write_bytes(desk_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
                                                        serialization.NoEncryption()))
     return d / "chain.pem", d / "key.pem", root.public_bytes(pem).decode()
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory) -> tuple[Path, Path, str]:
+    """(chain.pem, key.pem, the root's PEM): a throw-away root CA and a desk signing certificate."""
+    return make_chain(tmp_path_factory.mktemp("pki"))
 
 
 def manifest_of(path: Path, mime: str, root: str) -> tuple[str, dict]:
