@@ -80,6 +80,8 @@ from redactor import pipeline
 pipeline.Redactor.__init__ = timed("Redactor() (all detectors)", pipeline.Redactor.__init__)
 code = 1
 try:
+    if hasattr(redactor.cli, "run"):  # the command's own entry point (it exits), from issue 27 on
+        redactor.cli.run()
     code = redactor.cli.main(sys.argv[1:])
 finally:
     end = time.time()
