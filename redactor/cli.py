@@ -555,4 +555,4 @@ def cmd_gallery(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
