@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnalysisError, ModelError
-from ..models import model_path
+from ..models import compile_cache, model_path
 from ..types import Detection, Quad
 
 Box = tuple[float, float, float, float, float]  # x, y, w, h, confidence 0-100; pixels
@@ -313,7 +313,7 @@ class CenterFace:
         self._compiled = core.compile_model(model, "CPU", {
             "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
             "INFERENCE_NUM_THREADS": threads,
-            "ENABLE_CPU_PINNING": False, "CPU_RUNTIME_CACHE_CAPACITY": 0})
+            "ENABLE_CPU_PINNING": False, "CPU_RUNTIME_CACHE_CAPACITY": 0, **compile_cache()})
         self._outputs = [self._compiled.output(name) for name in ("537", "538", "539")]
 
     def __call__(self, rgb: np.ndarray, threshold: float) -> list[Box]:
