@@ -12,6 +12,7 @@ import re
 import time
 import warnings
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,11 @@ class Redactor:
         # Only gallery modes load face recognition (mode "all" never imports it).
         self._encoder = identity.FaceEncoder() if self._faces is not None and policy.faces.mode != "all" else None
         self._text = TEXT_ENGINES[ocr](options=text_options) if text_categories else None
+        # Text detection runs beside face detection (_load_and_detect) when the text engine may use
+        # every core (threads 0). Batch workers run on one thread each, one per core
+        # (batch.split_work): a second thread there would only take turns with the first.
+        self._beside_faces = (self._faces is not None and self._text is not None
+                              and (text_options or TextOptions()).threads != 1)
         names = NameModels()
         self._classifier = TextClassifier(
             categories=frozenset(text_categories), deny_terms=policy.deny,
@@ -201,39 +207,57 @@ class Redactor:
         w = _Work(name=name, loaded=loaded, timings={"decode": time.perf_counter() - t})
         try:
             rgb = loaded.rgb
-            if self._faces is not None:
-                t = time.perf_counter()
-                w.faces = self._faces(rgb)
-                w.timings["faces"] = time.perf_counter() - t
-            if self._encoder is not None:
-                t = time.perf_counter()
-                w.encodings = identity.encode(self._encoder, rgb, w.faces, self.policy)
-                w.timings["face_encode"] = time.perf_counter() - t
-            if self._text is not None:
-                self._load_names_in_background()
-                t = time.perf_counter()
-                w.quads = self._text.detect(rgb)
-                w.crops, w.turned = self._line_crops(rgb, [q for q, _ in w.quads])
-                w.timings["text_detect"] = time.perf_counter() - t
-            if self._plates is not None:
-                t = time.perf_counter()
-                w.plate_quads = self._plates.candidates(rgb)
-                w.plate_detectors = [CascadePlateDetector.name] * len(w.plate_quads)
-                w.crops += [self._plates.crop(rgb, q) for q in w.plate_quads]
-                if self._corner_plates is not None:
-                    self._add_corner_plates(w, rgb)
-                w.timings["plate_candidates"] = time.perf_counter() - t
+            if self._beside_faces:
+                # Text and plates on a second thread while faces run on this one: libfacedetection
+                # runs on one core (holding the GIL for each call), OpenVINO's inference releases
+                # the GIL, so a process that has the machine to itself used one core of two for
+                # most of a photo's faces stage (bench/README.md, issue 27).
+                with ThreadPoolExecutor(1, thread_name_prefix="redactor-text") as pool:
+                    text = pool.submit(self._detect_text, w, rgb)
+                    try:
+                        self._detect_faces(w, rgb)
+                    finally:
+                        text.result()  # waits for the thread, and raises its error (fail closed)
+            else:
+                self._detect_faces(w, rgb)
+                self._detect_text(w, rgb)
         except Exception as e:  # fail closed: a detector error is this image's failure
             return Failure(name, _named(e, name))
         return w
 
+    def _detect_faces(self, w: _Work, rgb: np.ndarray) -> None:
+        if self._faces is not None:
+            t = time.perf_counter()
+            w.faces = self._faces(rgb)
+            w.timings["faces"] = time.perf_counter() - t
+        if self._encoder is not None:
+            t = time.perf_counter()
+            w.encodings = identity.encode(self._encoder, rgb, w.faces, self.policy)
+            w.timings["face_encode"] = time.perf_counter() - t
+
+    def _detect_text(self, w: _Work, rgb: np.ndarray) -> None:
+        """Text lines and their crops, then plate candidates and theirs (in that order: the crops
+        of ``w`` are the lines', then the plates')."""
+        if self._text is not None:
+            self._load_names_in_background()
+            t = time.perf_counter()
+            w.quads = self._text.detect(rgb)
+            w.crops, w.turned = self._line_crops(rgb, [q for q, _ in w.quads])
+            w.timings["text_detect"] = time.perf_counter() - t
+        if self._plates is not None:
+            t = time.perf_counter()
+            w.plate_quads = self._plates.candidates(rgb)
+            w.plate_detectors = [CascadePlateDetector.name] * len(w.plate_quads)
+            w.crops += [self._plates.crop(rgb, q) for q in w.plate_quads]
+            if self._corner_plates is not None:
+                self._add_corner_plates(w, rgb)
+            w.timings["plate_candidates"] = time.perf_counter() - t
+
     def _load_names_in_background(self) -> None:
         """Start loading the name models (once) as text detection starts: OpenVINO's inference
-        releases the GIL, so the loading thread's Python runs beside it. Not during face
-        detection, whose library holds the GIL for each whole call: a loading thread would only
-        take turns with it. Not while detectors are built: the name models' imports hide torch
-        and pkg_resources from sys.modules for a moment (ner.py), which must not meet a
-        detector's own imports (EasyOCR imports torch)."""
+        releases the GIL, so the loading thread's Python runs beside it. Not while detectors are
+        built: the name models' imports hide torch and pkg_resources from sys.modules for a
+        moment (ner.py), which must not meet a detector's own imports (EasyOCR imports torch)."""
         if self._names is not None:
             self._names.load_in_background()
 

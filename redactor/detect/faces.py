@@ -40,12 +40,13 @@ Each Detection's ``detector`` says which model found it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..errors import AnalysisError
-from ..models import model_path
+from ..errors import AnalysisError, ModelError
+from ..models import compile_cache, model_path
 from ..types import Detection, Quad
 
 Box = tuple[float, float, float, float, float]  # x, y, w, h, confidence 0-100; pixels
@@ -67,7 +68,7 @@ class YuFaceDetector:
                  verify_min: float = 20, denoise: bool = True, second_always: bool = False,
                  crowd_count: int = 6, crowd_small: float = 0, crowd_side: int = 2048, crowd_up_max: float = 2.0,
                  crowd_flip: bool = True, crowd_min: float = 45, weak_max: float = 70, weak_min: float = 10) -> None:
-        self._detect = import_yuface().c_detect  # its detect() would drop candidates under 50
+        self._detect = libfacedetection()
         self.max_side = max_side
         self.tile = tile
         self.overlap = overlap
@@ -230,9 +231,49 @@ class YuFaceDetector:
         return max(found, key=lambda b: b[4], default=None)
 
     def _run(self, rgb: np.ndarray) -> list[Box]:
-        """Faces in an RGB image: rows of (confidence, x, y, w, h, 10 landmark coordinates, ...)."""
+        """Faces in an RGB image: rows of (confidence, x, y, w, h, 10 landmark coordinates)."""
         found = self._detect(np.ascontiguousarray(rgb[:, :, ::-1]))  # the model reads BGR
         return [(float(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[0])) for r in found]
+
+
+#: libfacedetection's result buffer (its DETECT_BUFFER_SIZE): a count, then 16 shorts a face
+#: (confidence 0-100, x, y, w, h, 10 landmark coordinates, one unused), at most 1024 faces.
+_RESULT_BYTES = 0x9000
+
+
+def libfacedetection() -> Callable[[np.ndarray], np.ndarray]:
+    """libfacedetection's own entry point, ``facedetect_cnn``, called through ctypes: BGR uint8
+    image -> int16 rows of (confidence, x, y, w, h, 10 landmark coordinates), every candidate
+    (yuface's ``detect()`` drops those under 50).
+
+    Not through yuface's Python binding, which holds the GIL for each whole call (0.2 s a 960 px
+    tile): text detection on a second thread then waited for it at each of its own calls, and
+    the two ran one after the other (issue 27). ctypes releases the GIL during the call. The
+    library is the manifest-verified file of the yuface wheel (pinned); its C++ symbol is
+    looked up by its mangled name, and the wheel's binding gives the same rows
+    (tests/test_faces.py)."""
+    import ctypes
+
+    import_yuface()  # OpenMP's thread count is set before the library loads
+    path = model_path("libfacedetection")
+    try:
+        fn = ctypes.CDLL(str(path))["_Z14facedetect_cnnPhS_iii"]  # facedetect_cnn(uchar*, uchar*, int, int, int)
+    except (OSError, AttributeError) as e:
+        raise ModelError(f"{path}: libfacedetection's facedetect_cnn could not be loaded ({e}); "
+                         "reinstall the pinned wheel: pip install --force-reinstall yuface==2023.5.1") from e
+    fn.restype = ctypes.c_void_p
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+
+    def detect(bgr: np.ndarray) -> np.ndarray:
+        if bgr.dtype != np.uint8 or bgr.ndim != 3 or bgr.shape[2] != 3 or not bgr.flags.c_contiguous:
+            raise AnalysisError(f"libfacedetection takes a contiguous BGR uint8 image, not {bgr.dtype} {bgr.shape}")
+        result = np.zeros(_RESULT_BYTES, np.uint8)
+        h, w = bgr.shape[:2]
+        fn(result.ctypes.data, bgr.ctypes.data, w, h, bgr.strides[0])
+        n = int(result[:4].view(np.int32)[0])
+        return result[4:4 + 32 * n].view(np.int16).reshape(n, 16)[:, :15]
+
+    return detect
 
 
 def import_yuface() -> Any:
@@ -272,7 +313,7 @@ class CenterFace:
         self._compiled = core.compile_model(model, "CPU", {
             "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
             "INFERENCE_NUM_THREADS": threads,
-            "ENABLE_CPU_PINNING": False, "CPU_RUNTIME_CACHE_CAPACITY": 0})
+            "ENABLE_CPU_PINNING": False, "CPU_RUNTIME_CACHE_CAPACITY": 0, **compile_cache()})
         self._outputs = [self._compiled.output(name) for name in ("537", "538", "539")]
 
     def __call__(self, rgb: np.ndarray, threshold: float) -> list[Box]:

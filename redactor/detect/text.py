@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnalysisError
-from ..models import hidden, model_path
+from ..models import compile_cache, hidden, model_path
 from ..types import Quad
 
 
@@ -491,7 +491,9 @@ class _OpenVINOSession:
                 del self._compiled[next(iter(self._compiled))]
             if shape is not None:
                 self._model.reshape(list(shape))
-            compiled = self._core.compile_model(self._model, "CPU", self._config)
+            # The dynamic model (shape None) through the cache of compiled models; not each shape.
+            config = self._config if shape is not None else {**self._config, **compile_cache()}
+            compiled = self._core.compile_model(self._model, "CPU", config)
             self._compiled[shape] = compiled, compiled.create_infer_request()
         return self._compiled[shape]
 
