@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from .errors import GalleryError, PolicyError
 from .gallery import Gallery
-from .metadata import PERSONAL_TEXT, MetadataPolicy, parse_keep
+from .metadata_fields import PERSONAL_TEXT, MetadataPolicy, parse_keep
 from .types import ACTIONS, CATEGORIES, Action, Category
 
 #: [faces] mode: which detected faces are hidden (see FacePolicy).
