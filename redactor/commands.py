@@ -187,7 +187,7 @@ def _start(args: argparse.Namespace, build) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from .pipeline import Redactor
-    from .web.service import default_state_dir, purge
+    from .web.review import default_state_dir, purge
 
     state_dir = default_state_dir(args.output, args.state_dir)
     if args.purge:
@@ -202,7 +202,8 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     def build(tok: str, hosts: frozenset[str]):
         from .web.app import create_app
-        from .web.service import ReviewSession, Service
+        from .web.review import ReviewSession
+        from .web.service import Service
 
         service = Service(Redactor(policy, ocr=args.ocr, max_pixels=args.max_pixels))
         session = ReviewSession(jobs, args.output, service, clear_text=args.report_text, state_dir=state_dir)
