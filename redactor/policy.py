@@ -82,7 +82,7 @@ class Policy:
     fill_color: tuple[int, int, int] = (0, 0, 0)
     source: str = "<default>"
     faces: FacePolicy = field(default_factory=FacePolicy)
-    metadata: MetadataPolicy = field(default_factory=MetadataPolicy)  # redactor/metadata.py
+    metadata: MetadataPolicy = field(default_factory=MetadataPolicy)  # redactor/metadata_fields.py
 
     # Read-only mappings do not pickle; `--jobs N` sends the policy to each worker process.
     # The state names the fields that were read-only, so exactly those come back read-only.
