@@ -221,7 +221,7 @@ def test_a_small_batch_runs_in_this_process_unless_workers_are_asked_for(monkeyp
     detectors) costs more than one or two images gain from them."""
     from conftest import draw_wall
 
-    from redactor import Policy, batch
+    from redactor import Policy, batch, pool
 
     (tmp_path / "in").mkdir()
     for i in range(3):
@@ -233,7 +233,7 @@ def test_a_small_batch_runs_in_this_process_unless_workers_are_asked_for(monkeyp
         return []
         yield
 
-    monkeypatch.setattr(batch, "_in_pool", no_pool)
+    monkeypatch.setattr(pool, "_in_pool", no_pool)
     opts = batch.Options(policy=Policy.default(), ocr="fake", force=True)
     two = batch.plan(sorted((tmp_path / "in").iterdir())[:2], tmp_path / "out")
     outcomes = batch.run(two, opts, jobs_n=2, small_in_process=True)
