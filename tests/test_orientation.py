@@ -150,11 +150,13 @@ def test_the_plate_detectors_see_a_turned_card_upright_and_regions_land_on_its_l
     monkeypatch.setattr(redactor._plates, "candidates", lambda rgb: seen.append(rgb) or candidates(rgb))
     upright = {r.text: r.quad for r in redactor.analyse(card()).regions if r.kind == "text" and r.hidden}
     photo = np.ascontiguousarray(np.rot90(card(), k=-turns))
+    seen.clear()
     turned = {r.text: r.quad for r in redactor.analyse(photo).regions if r.kind == "text" and r.hidden}
-    assert np.array_equal(seen[-1], card()), "the plate cascade saw the photo as taken"
+    # The photo turned upright (after a quarter turn, the photo as taken as well: see below).
+    assert np.array_equal(seen[0], card()), "the plate cascade did not see the photo upright"
     assert upright.keys() == turned.keys()
     for text, quad in turned.items():  # each hidden line where that line is in the turned photo
-        expected = orientation.to_photo(upright[text], -turns % 4, (photo.shape[1], photo.shape[0]))
+        expected = orientation.to_photo(upright[text], turns, (photo.shape[1], photo.shape[0]))
         assert _overlap(quad, expected) > 0.8, (text, quad, expected)
 
 
