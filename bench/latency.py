@@ -80,6 +80,8 @@ from redactor import pipeline
 pipeline.Redactor.__init__ = timed("Redactor() (all detectors)", pipeline.Redactor.__init__)
 code = 1
 try:
+    if hasattr(redactor.cli, "run"):  # the command's own entry point (it exits), from issue 27 on
+        redactor.cli.run()
     code = redactor.cli.main(sys.argv[1:])
 finally:
     end = time.time()
@@ -155,6 +157,42 @@ def measure(cmd: list[str]) -> None:
                       "peak_gb": usage.ru_maxrss / 1e6}))  # KB: the largest process of the tree
 
 
+def review_once(src: Path, tmp: Path) -> dict:
+    """``redactor review samples/ -o OUT`` from source tree ``src``: seconds from spawn to the URL
+    printed, to the first image analysed (what the page shows first, outlined) and to every image
+    analysed, polled through the page's own API with the printed token."""
+    import httpx
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    t = time.time()
+    cmd = [sys.executable, "-m", "redactor.cli", "review", str(ROOT / "samples"), "-o", str(tmp / "out"),
+           "--port", "0", "--state-dir", str(tmp / "state")]
+    proc = subprocess.Popen(cmd, cwd=src, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = proc.stdout.readline().strip() if proc.stdout else ""
+        if not url.startswith("http"):
+            raise RuntimeError(f"{src}: review printed no URL")
+        printed = time.time() - t
+        client = httpx.Client(base_url=url.split("/?")[0])
+        client.get(url, follow_redirects=True)  # the token for the session cookie
+        first = None
+        while True:
+            states = [i["status"] for i in client.get("/api/queue").json()["items"]]
+            done = [s in ("ready", "failed") for s in states]
+            if first is None and any(done):
+                first = time.time() - t
+            if all(done):
+                return {"url": printed, "first": first, "all": time.time() - t, "images": len(states)}
+            if time.time() - t > 300:
+                raise RuntimeError(f"{src}: review analysed {sum(done)} of {len(states)} images in 300 s")
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
 def folder_images() -> list[Path]:
     from redactor.evaluate import find_images
 
@@ -172,6 +210,9 @@ def main() -> None:
     ap.add_argument("--no-folder", action="store_true", help="skip the 16-image case")
     ap.add_argument("--folder-only", action="store_true", help="only the 16-image case")
     ap.add_argument("--no-warm", action="store_true", help="no untimed first run of each (caches warm)")
+    ap.add_argument("--review", action="store_true",
+                    help="only the review page on samples/: spawn to the first image analysed (this checkout, "
+                         "and the reference where it has `redactor review`)")
     ap.add_argument("--save", type=Path, help="also write every run's measurements to this JSON file")
     ap.add_argument("--from", dest="saved", type=Path, help="print the tables of a --save file; run nothing")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
@@ -186,6 +227,9 @@ def main() -> None:
         return
 
     versions = {"reference": reference_checkout(args.reference), "current": ROOT}
+    if args.review:
+        review(versions, args.rounds)
+        return
     cases = {p.name: [p] for p in (args.image or [WALL, CARD])} if not args.folder_only else {}
     if not args.no_folder:
         cases["16 images"] = folder_images()
@@ -205,6 +249,24 @@ def main() -> None:
                         args.save.write_text(json.dumps({"rounds": r + 1, "reference": args.reference,
                                                          "runs": runs}))
     report(runs, args)
+
+
+def review(versions: dict[str, Path], rounds: int) -> None:
+    have = {n: src for n, src in versions.items() if (src / "redactor" / "web").is_dir()}
+    runs: dict[str, list[dict]] = {n: [] for n in have}
+    with tempfile.TemporaryDirectory(prefix="latency-review-") as tmp:
+        for r in range(rounds):
+            for name, src in have.items():
+                res = review_once(src, Path(tmp) / name)
+                runs[name].append(res)
+                print(f"round {r + 1} review {name}: URL {res['url']:.2f} s, first image {res['first']:.2f} s, "
+                      f"all {res['images']} {res['all']:.2f} s, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
+    print(f"`bench/latency.py --review`, {rounds} alternating rounds, {os.cpu_count()} CPUs, samples/ "
+          f"({runs[next(iter(runs))][0]['images']} images)\n")
+    print("| version | URL printed, s | first image analysed, s | all analysed, s |\n|---|---|---|---|")
+    for name, rs in runs.items():
+        cells = (" / ".join(f"{r[k]:.2f}" for r in rs) for k in ("url", "first", "all"))
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 def _mean(xs: list[float]) -> float:

@@ -1,241 +1,40 @@
 """Files in, files out: redact folders into a mirrored output folder, resumably, in parallel.
 
-Order of writes per image: the redacted image (atomic), then its report (atomic). The report
-is the completion marker: a re-run skips an image only when its report says it is done with
-the same input content, policy, engine, version and models, and the output still has the
-sha256 the report recorded (see :func:`is_done`). Anything else is redone, so a batch killed
-at any moment resumes.
+:func:`run` skips the images an earlier run finished and hands the rest to an executor: local
+worker processes by default (pool.py), a Ray cluster with ``ray_backend.executor``. Planning,
+the resume check and the writing of each image are in jobs.py; the names are re-exported here,
+where callers have always found them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import signal
-import tempfile
-import threading
-import warnings
-from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
 
-from . import __version__, io, report
-from .errors import AnalysisError, OutputError, RedactorError, RedactorWarning
-from .metadata import Finisher
-from .models import sha256_of, versions
-from .pipeline import Failure, Redactor
-from .policy import Policy
-from .types import Result
+from . import pool
+from .jobs import (
+    REPORT_SUFFIX,
+    Job,
+    Options,
+    Outcome,
+    Worker,
+    check_writable,
+    encoded_output,
+    finished_output,
+    is_done,
+    output_name,
+    plan,
+    record_failure,
+)
+from .pool import IN_PROCESS_IMAGES, split_work, worker_context, worth_a_pool
 
-REPORT_SUFFIX = ".json"
-
-
-@dataclass(frozen=True)
-class Job:
-    """One input file and where its output and report go."""
-
-    src: Path
-    out: Path  # output image path (suffix may change with the format, see io.OUTPUT_SUFFIX)
-    report: Path
-
-
-@dataclass(frozen=True)
-class Outcome:
-    job: Job
-    status: str  # "redacted", "dry-run", "skipped", "failed"
-    message: str = ""
-    findings: int = 0
-    warnings: tuple[str, ...] = ()  # what the output lost against the input (report.input_warnings)
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Options:
-    policy: Policy
-    dry_run: bool = False
-    force: bool = False  # redo images even when their report says they are done
-    clear_text: bool = False  # put hidden text in clear in reports
-    verify: bool = False  # re-detect on the written output; remove it if anything protected remains
-    max_pixels: int = 120_000_000
-    threads: int = 0  # ONNX Runtime threads per process; 0 = the cores shared among the workers
-    ocr: str = "rapidocr"  # text engine, a key of detect.TEXT_ENGINES
-
-
-def plan(inputs: list[Path], outdir: Path) -> list[Job]:
-    """Map input files and folders (recursive) to jobs under ``outdir``, mirroring names.
-
-    Before any work, refuses (OutputError) every layout where an output could overwrite or land
-    inside an input: OUTDIR inside an input folder or an input folder inside OUTDIR, and any
-    input file (symlinks resolved) inside OUTDIR; an OUTDIR that is a file; and two inputs
-    whose outputs would share one path. Symlinked folders are not followed (no loops);
-    symlinked files are read as regular files.
-
-    Output names: an output keeps its input's name when the format is kept; when the format
-    changes (GIF, or a file whose name says another format than its content, is written as
-    PNG), the new suffix is appended: ``b.gif`` -> ``b.gif.png``. So ``b.gif`` and ``b.png``
-    in one folder get distinct outputs. The format is read from each file's header here.
-    """
-    out_root = _checked_outdir(outdir)
-    jobs: list[Job] = []
-    for item in inputs:
-        if not item.exists():
-            raise OutputError(f"{item}: no such file or folder; check the path")
-        if item.is_dir():
-            root = item.resolve()
-            if out_root == root or root in out_root.parents or out_root in root.parents:
-                where = "contains" if out_root in root.parents else "is inside"
-                raise OutputError(
-                    f"{outdir}: the output folder {where} the input folder {item}; choose an output folder "
-                    "apart from it (outputs must never mix with or overwrite inputs)")
-            for dirpath, dirnames, filenames in os.walk(item, followlinks=False):
-                dirnames.sort()
-                for fn in sorted(filenames):
-                    p = Path(dirpath) / fn
-                    if p.suffix.lower() in io.INPUT_SUFFIXES:
-                        jobs.append(_job(p, p.relative_to(item), outdir, out_root))
-        else:
-            jobs.append(_job(item, Path(item.name), outdir, out_root))
-    return _unique(jobs)
-
-
-def check_writable(outdir: Path, jobs: Iterable[Job] = ()) -> None:
-    """Refuse (OutputError) before any work when OUTDIR, or a folder in it that an output of
-    ``jobs`` goes into, cannot be written: read-only file system, no permission, immutable.
-
-    Each folder is tried by creating and removing a temporary file in it (the only test that
-    sees every cause: ``os.access`` misses ACLs and network file systems, and root passes it on
-    a read-only bind mount's folders' modes). OUTDIR is created when missing, as a write would."""
-    folders = {outdir} | {p for j in jobs for p in (j.out.parent, j.report.parent) if p.is_dir()}
-    for folder in sorted(folders):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(prefix=".redactor-write-check.", suffix=".tmp", dir=folder)
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as e:
-            raise OutputError(
-                f"{folder}: the output folder cannot be written ({e.strerror or e}); nothing was done. "
-                "Give -o a folder you can write to, or make this one writable (remount it read-write, chmod u+w)"
-            ) from e
-
-
-def _checked_outdir(outdir: Path) -> Path:
-    """OUTDIR resolved; an OUTDIR that is (or lies under) a file is refused before any work."""
-    for p in (outdir, *outdir.parents):
-        if p.exists():
-            if not p.is_dir():
-                raise OutputError(f"{outdir}: {'is' if p == outdir else f'lies under {p}, which is'} a file, "
-                                  "not a folder; give -o a folder (it is created if missing)")
-            break
-    return outdir.resolve()
-
-
-def _job(src: Path, rel: Path, outdir: Path, out_root: Path) -> Job:
-    real = src.resolve()
-    if real == out_root or out_root in real.parents:
-        raise OutputError(f"{src}: the input lies in the output folder {outdir}; an output could replace it. "
-                          "Choose an output folder that holds no inputs")
-    out = outdir / rel
-    fmt = io.sniff_format(src)
-    if fmt is not None:
-        out = out.with_name(output_name(out.name, fmt))
-    return Job(src=src, out=out, report=(outdir / rel).with_name(rel.name + REPORT_SUFFIX))
-
-
-def encoded_output(job: Job, result: Result) -> bytes:
-    """The output file's bytes, once the content's format is checked to still give the name
-    planned for it (a file replaced by another format since the plan would collide)."""
-    assert result.source is not None
-    if job.out.name != output_name(job.src.name, result.source.format):
-        raise OutputError(f"{job.src}: its format changed to {result.source.format} since the batch was planned; "
-                          "run the command again")
-    return io.encode(result.image, result.alpha, result.source)
-
-
-def finished_output(job: Job, result: Result, finisher: Finisher | None) -> tuple[bytes, dict[str, Any] | None]:
-    """The output's bytes with the policy's kept metadata and signature (redactor/metadata.py),
-    and the report's ``metadata`` section; with no finisher (the default), metadata-free and None."""
-    data = encoded_output(job, result)
-    if finisher is None:
-        return data, None
-    assert result.source is not None
-    return finisher.finish(data, io.output_format(result.source.format), job.src, result.findings,
-                           sha256=result.source.sha256)
-
-
-def output_name(name: str, fmt: str) -> str:
-    """The output file's name for an input named ``name`` whose content is in format ``fmt``."""
-    wanted = io.OUTPUT_SUFFIX[fmt]
-    same = {".jpg": {".jpg", ".jpeg"}, ".tif": {".tif", ".tiff"}, ".heic": {".heic", ".heif"}}
-    return name if Path(name).suffix.lower() in same.get(wanted, {wanted}) else name + wanted
-
-
-def _unique(jobs: list[Job]) -> list[Job]:
-    """Drop a file named twice (a folder and a file in it); refuse two inputs sharing an output."""
-    taken: dict[Path, Job] = {}
-    unique = []
-    for j in jobs:
-        for path in (j.out.resolve(), j.report.resolve()):
-            other = taken.get(path)
-            if other is None:
-                continue
-            if other.src.resolve() == j.src.resolve() and other.out == j.out:
-                break  # the same file named twice: redact it once
-            raise OutputError(f"{j.src} and {other.src} would both be written to {path}; rename one of them "
-                              "or redact them into separate output folders")
-        else:
-            taken[j.out.resolve()] = taken[j.report.resolve()] = j
-            unique.append(j)
-    return unique
-
-
-def is_done(job: Job, opts: Options) -> bool:
-    """True when a previous run finished this image and its output is still what it wrote.
-
-    The resume key: the input's content (sha256), the policy's fingerprint, the OCR engine,
-    redactor's version and every model's package and sha256; and the output file's sha256 as
-    the report recorded it. After an upgrade (which may find more) every image is redone; an
-    output that is missing, truncated or edited since is redone too.
-    """
-    if opts.force or not job.report.is_file():
-        return False
-    try:
-        prev = json.loads(job.report.read_text("utf-8"))
-    except (OSError, ValueError):
-        return False  # unreadable or half-written report: redo the image
-    if not isinstance(prev, dict):
-        return False
-    key = {
-        "status": "dry-run" if opts.dry_run else "redacted",
-        "policy": opts.policy.fingerprint(),
-        "ocr": opts.ocr,
-        "version": __version__,
-        "models": versions(),
-    }
-    if key != {
-        "status": prev.get("status"),
-        "policy": (prev.get("policy") or {}).get("fingerprint"),
-        "ocr": (prev.get("ocr") or {}).get("engine"),
-        "version": (prev.get("tool") or {}).get("version"),
-        "models": prev.get("models"),
-    }:
-        return False
-    try:
-        if not opts.dry_run:
-            recorded = prev.get("output_sha256")
-            if (not prev.get("output") or Path(prev["output"]).resolve() != job.out.resolve()
-                    or not recorded or sha256_of(job.out) != recorded):
-                return False
-        return (prev.get("input") or {}).get("sha256") == sha256_of(job.src)
-    except OSError:
-        return False  # output or input gone or unreadable: redo (the input's error comes then)
-
+__all__ = [
+    "IN_PROCESS_IMAGES", "REPORT_SUFFIX", "Execute", "Job", "Options", "Outcome", "Worker", "check_writable",
+    "encoded_output", "finished_output", "is_done", "output_name", "plan", "record_failure", "run", "split_work",
+    "summary", "worker_context", "worth_a_pool",
+]
 
 Execute = Callable[[list[Job], Options], Iterable[Outcome]]
+
 
 
 def run(jobs: list[Job], opts: Options, *, jobs_n: int = 1,
@@ -262,7 +61,7 @@ def run(jobs: list[Job], opts: Options, *, jobs_n: int = 1,
     local = execute is None
     if execute is None:
         def execute(todo: list[Job], opts: Options) -> Iterable[Outcome]:
-            return _execute(todo, opts, jobs_n if not small_in_process or worth_a_pool(todo) else 1)
+            return pool.execute(todo, opts, jobs_n if not small_in_process or worth_a_pool(todo) else 1)
     results = execute(todo, opts)
     try:
         for outcome in results:
@@ -289,284 +88,6 @@ def _remove_stale_temp_files(jobs: list[Job]) -> None:
                 tmp.unlink(missing_ok=True)
 
 
-def split_work(items: list[T], jobs_n: int) -> tuple[list[list[T]], int, int]:
-    """How ``jobs_n`` workers share ``items``: (chunks, worker processes, ONNX Runtime threads
-    per process). One process (``jobs_n`` 1, or a single chunk) runs in the caller on every core.
-
-    Chunks hold up to 4 images (recognition is batched per chunk), fewer when there are few
-    images, so that every worker gets a share. N processes share the cores: face detection
-    runs on one thread, so one process on two threads left a core idle for ≈40% of each wall,
-    and two one-thread workers ran 1.35x faster (bench/README.md).
-    """
-    size = max(1, min(4, -(-len(items) // max(1, jobs_n))))
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    cores = os.cpu_count() or 1
-    if jobs_n <= 1 or len(chunks) <= 1:
-        return chunks, 1, cores
-    return chunks, min(jobs_n, len(chunks)), max(1, cores // jobs_n)
-
-
-#: Up to this many images run in the calling process, when the number of workers is not asked
-#: for (bench/README.md, issue 27): worker processes start from a fork server that loads every
-#: library and name model before the first worker forks, and each worker then builds its own
-#: detectors; two walls took 13.5 CPU-s that way against 11.6 in one process, on the 2-core machine.
-IN_PROCESS_IMAGES = 2
-
-
-def worth_a_pool(todo: list[Job]) -> bool:
-    """Whether ``todo`` is enough work to repay starting worker processes."""
-    return len(todo) > IN_PROCESS_IMAGES
-
-
-def _execute(todo: list[Job], opts: Options, jobs_n: int) -> Iterator[Outcome]:
-    chunks, processes, threads = split_work(todo, jobs_n)
-    opts = replace(opts, threads=opts.threads or threads)
-    if processes == 1:
-        worker = Worker(opts)
-        for chunk in chunks:
-            yield from worker.process(chunk)
-        return
-    left = yield from _in_pool(chunks, opts, processes)
-    yield from _one_by_one([job for chunk in left for job in chunk], opts)
-
-
-def _pool(opts: Options, processes: int) -> Any:
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(processes, mp_context=worker_context(), initializer=_init_worker, initargs=(opts,))
-
-
-def worker_context() -> Any:
-    """How worker processes start. They fork from a server process that has imported their
-    libraries once (:mod:`redactor.preload`) and built no model, so no runtime thread is ever
-    forked, and a worker loads in 1.3 s instead of 2.5 (bench/README.md). Where there is no fork
-    server (Windows), each worker is a fresh interpreter.
-
-    The server is multiprocessing's one per process, started by the first pool: its workers see
-    the environment variables as they were then, and a caller's own forkserver pools started
-    later in the process get the same preload."""
-    import multiprocessing as mp
-
-    if "forkserver" not in mp.get_all_start_methods():
-        return mp.get_context("spawn")
-    from multiprocessing import forkserver
-
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["redactor.preload"])  # read when the server starts: once per process
-    # Python 3.11's server imports the preload with the current folder first on its path (the
-    # caller's sys.path reaches only the workers), so a folder named redactor where the command
-    # runs was imported in place of this package, and every image failed. PYTHONSAFEPATH keeps
-    # the current folder off the server's path.
-    saved = os.environ.get("PYTHONSAFEPATH")
-    os.environ["PYTHONSAFEPATH"] = "1"
-    try:
-        with _sigint_ignored():  # the server and the workers it forks inherit it (see _init_worker)
-            forkserver.ensure_running()
-    except OSError as e:  # its socket could not be made, e.g. a TMPDIR too long for a socket's path
-        warnings.warn(f"worker processes start without the shared fork server ({e}; its socket goes "
-                      f"in {tempfile.gettempdir()}): each imports its libraries itself, ≈1.3 s more. "
-                      "Set TMPDIR to a short, writable folder to avoid this.", RedactorWarning, stacklevel=2)
-        return mp.get_context("spawn")
-    finally:
-        if saved is None:
-            del os.environ["PYTHONSAFEPATH"]
-        else:
-            os.environ["PYTHONSAFEPATH"] = saved
-    return ctx
-
-
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """SIGINT ignored while a child process starts (ignored signals stay ignored across exec).
-    Ctrl-C reaches every process of the terminal's group: in a worker, or in the fork server
-    while it imports its libraries, it printed a KeyboardInterrupt traceback. Only the main
-    process reacts to it: it stops the workers (:func:`_stop`) and prints one line."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, saved)
-
-
-def _stop(pool: Any) -> None:
-    """Stop a pool's workers at once (Ctrl-C, or an error in the caller) instead of waiting for
-    their chunks: an output is written atomically, so a worker stopped mid-write leaves only a
-    temporary file, which the run then removes; its image has no report and is redone next time.
-
-    The fork server is stopped too: a worker asked for while it was still importing would be
-    forked after this process had gone and die with a traceback. The next pool starts a new one.
-    concurrent.futures has no public way to do either before Python 3.14 (terminate_workers)."""
-    terminate = getattr(pool, "terminate_workers", None)
-    if terminate is not None:
-        terminate()
-    else:
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
-    from multiprocessing import forkserver
-
-    server = getattr(forkserver, "_forkserver", None)
-    pid = getattr(server, "_forkserver_pid", None)
-    if pid and getattr(pool, "_mp_context", None) is not None and pool._mp_context.get_start_method() == "forkserver":
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _in_pool(chunks: list[list[Job]], opts: Options, processes: int) -> Generator[Outcome, None, list[list[Job]]]:
-    """Chunks on ``processes`` workers; returns the chunks left unfinished when a worker died.
-
-    A worker killed mid-chunk (by the out-of-memory killer, or a person) breaks the whole pool
-    (multiprocessing.Pool waited for the lost chunk for ever): every chunk not finished then is
-    handed back for ``_one_by_one``. Outputs are written atomically, so the dead worker left at
-    most a temporary file, removed at the end of the run.
-    """
-    from concurrent.futures import as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    left = []
-    pool = _pool(opts, processes)
-    try:
-        futures = {pool.submit(_work, chunk): chunk for chunk in chunks}
-        for future in as_completed(futures):
-            try:
-                yield from future.result()
-            except BrokenProcessPool:
-                left.append(futures[future])
-    except BaseException:  # KeyboardInterrupt, or the caller closed the generator
-        _stop(pool)
-        raise
-    pool.shutdown()
-    return left
-
-
-def _one_by_one(jobs: list[Job], opts: Options) -> Iterator[Outcome]:
-    """After a worker died: each image alone in one worker, so the image that kills it is known.
-    That image fails (never written) and a new worker takes the rest."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    pool = None
-    try:
-        for job in jobs:
-            pool = pool or _pool(opts, 1)
-            try:
-                yield from pool.submit(_work, [job]).result()
-            except BrokenProcessPool:
-                pool.shutdown()
-                pool = None
-                yield record_failure(job, AnalysisError(
-                    f"{job.src}: the worker process died while redacting it (killed, or out of memory); nothing "
-                    "was written for it. Check the machine's free memory, or redact it alone with --jobs 1"), opts)
-    except BaseException:
-        if pool is not None:
-            _stop(pool)
-            pool = None
-        raise
-    finally:
-        if pool is not None:
-            pool.shutdown()
-
-
-_WORKER: Worker | None = None
-
-
-def _init_worker(opts: Options) -> None:
-    global _WORKER
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C (_sigint_ignored)
-    _WORKER = Worker(opts)
-
-
-def _work(chunk: list[Job]) -> list[Outcome]:
-    assert _WORKER is not None, "worker not initialised"
-    return list(_WORKER.process(chunk))
-
-
-class Worker:
-    """One Redactor per process (or Ray actor), built once (model load ≈1 s). ``process`` redacts
-    a chunk and writes its outputs and reports: both backends call it, so both write the same."""
-
-    def __init__(self, opts: Options) -> None:
-        from .detect.text import TextOptions
-
-        self.opts = opts
-        with warnings.catch_warnings():  # the engine's limits go into every report (ocr.warnings)
-            warnings.simplefilter("ignore", RedactorWarning)
-            self.redactor = Redactor(opts.policy, text_options=TextOptions(threads=opts.threads),
-                                     max_pixels=opts.max_pixels, ocr=opts.ocr)
-        self.finisher = Finisher.for_policy(opts.policy) if opts.policy.metadata.active else None
-
-    def process(self, chunk: list[Job]) -> Iterator[Outcome]:
-        results = self.redactor.redact_many([j.src for j in chunk], names=[str(j.src) for j in chunk])
-        for job, res in zip(chunk, results, strict=True):
-            yield self._write(job, res)
-
-    def _write(self, job: Job, res) -> Outcome:
-        opts = self.opts
-        if isinstance(res, Failure):
-            return self._fail(job, res.error)
-        try:
-            out = meta = None
-            if not opts.dry_run:
-                out = job.out
-                data, meta = finished_output(job, res, self.finisher)
-                if opts.verify:
-                    self._verify(data, job)
-                io.write_atomic(out, data)
-            rep = report.build(name=str(job.src), status="dry-run" if opts.dry_run else "redacted",
-                               policy=opts.policy, result=res, output=str(out) if out else None,
-                               output_sha256=hashlib.sha256(data).hexdigest() if out else None,
-                               clear_text=opts.clear_text, ocr=opts.ocr)
-            if meta is not None:
-                rep["metadata"] = meta
-            io.write_atomic(job.report, report.dumps(rep))
-        except (OSError, RedactorError) as e:
-            return self._fail(job, e)
-        return Outcome(job, "dry-run" if opts.dry_run else "redacted", findings=len(res.findings),
-                       warnings=tuple(rep["warnings"]))
-
-    def _verify(self, data: bytes, job: Job) -> None:
-        """Run detection again on the encoded output, as a reader of the published file would."""
-        again = self.redactor.redact(data, name=str(job.src))
-        if again.findings:
-            left = ", ".join(sorted({f.category for f in again.findings}))
-            raise AnalysisError(f"{job.src}: verification found protected content still visible in the "
-                                f"output ({left}); the output was not written. Check the policy's padding")
-
-    def _fail(self, job: Job, error: BaseException) -> Outcome:
-        return record_failure(job, error, self.opts)
-
-
-def record_failure(job: Job, error: BaseException, opts: Options) -> Outcome:
-    """Fail an image: remove any output an earlier run left for it, write a "failed" report."""
-    message = str(error) if str(job.src) in str(error) else f"{job.src}: {error}"
-    # A stale output from an earlier run must not sit beside a report saying "failed". This
-    # runs while handling an error, often one of the output folder itself: it never raises.
-    for stale in {job.out, _previous_output(job)}:
-        if stale is None:
-            continue
-        try:
-            stale.unlink(missing_ok=True)
-        except OSError as e:
-            message += f" (and an earlier output {stale} could not be removed: {e.strerror or e}; delete it by hand)"
-    rep = report.build(name=str(job.src), status="failed", policy=opts.policy, error=message,
-                       ocr=opts.ocr)
-    try:
-        io.write_atomic(job.report, report.dumps(rep))
-    except OSError as e:
-        message += f" (and its report could not be written: {e.strerror or e})"
-    return Outcome(job, "failed", message)
-
-
-def _previous_output(job: Job) -> Path | None:
-    try:
-        prev = json.loads(job.report.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    out = prev.get("output") if isinstance(prev, dict) else None
-    return Path(out) if isinstance(out, str) and out and Path(out).parent == job.out.parent else None
-
 
 def summary(outcomes: list[Outcome], seconds: float) -> str:
     counts = {s: sum(o.status == s for o in outcomes) for s in ("redacted", "dry-run", "skipped", "failed")}
@@ -574,4 +95,3 @@ def summary(outcomes: list[Outcome], seconds: float) -> str:
     parts = [f"{n} {s}" for s, n in counts.items() if n]
     rate = f", {done / seconds:.2f} images/s" if done and seconds > 0 else ""
     return f"{', '.join(parts) or 'no images'} in {seconds:.1f} s{rate}"
-

@@ -22,6 +22,7 @@ import os
 import stat
 import sys
 import tempfile
+import threading
 import tomllib
 import warnings
 from collections.abc import Callable, Iterator
@@ -133,16 +134,51 @@ def versions() -> dict[str, str]:
 
 @contextlib.contextmanager
 def hidden(module: str) -> Iterator[None]:
-    """``import module`` fails inside, unless it is already loaded; later imports work as usual.
-    For a library that imports an optional package it works without and that must not run here."""
-    hide = module not in sys.modules
-    if hide:
-        sys.modules[module] = None  # type: ignore[assignment]  # the import system's "not found"
+    """``import module`` fails inside, in this thread only, unless it is already loaded; later
+    imports work as usual. For a library that imports an optional package it works without and
+    that must not run here (spaCy's thinc and torch, jieba and pkg_resources, openvino and its
+    telemetry: each tries the import and carries on without it).
+
+    Not ``sys.modules[module] = None``: that hides the module from every thread, and the name
+    models load in a background thread while a library caller may import torch in its own."""
+    names = _hiding()
+    names[module] = names.get(module, 0) + 1
     try:
         yield
     finally:
-        if hide and sys.modules.get(module, "") is None:
-            del sys.modules[module]
+        names[module] -= 1
+        if not names[module]:
+            del names[module]
+
+
+class _HiddenFinder:
+    """First on ``sys.meta_path``: fails the import of a module this thread hides. Consulted only
+    for a module not loaded yet; any other import goes on to the next finder."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname in getattr(self.local, "names", ()):
+            raise ModuleNotFoundError(f"No module named {fullname!r} (hidden here by redactor.models.hidden)",
+                                      name=fullname)
+
+
+_finder = _HiddenFinder()
+_finder_lock = threading.Lock()
+
+
+def _hiding() -> dict[str, int]:
+    """This thread's hidden modules (name -> depth), the finder installed once per process. It is
+    never removed: the import system walks ``sys.meta_path`` unlocked, and a removal under another
+    thread's walk could make it skip a finder (an insertion at the front only repeats one)."""
+    with _finder_lock:
+        if _finder not in sys.meta_path:
+            sys.meta_path.insert(0, _finder)
+    if not hasattr(_finder.local, "names"):
+        _finder.local.names = {}
+    names: dict[str, int] = _finder.local.names
+    return names
 
 
 def cache_dir() -> Path:
@@ -195,6 +231,26 @@ def _read_cached(path: Path) -> Any:
             return marshal.loads(payload)
         except (EOFError, ValueError, TypeError):
             return None
+
+
+def compile_cache() -> dict[str, str]:
+    """OpenVINO's config for its cache of compiled models, in ``openvino/`` of the user's cache
+    folder; empty (compile every time) where that folder cannot be made ours alone.
+
+    For models compiled with a dynamic input shape only (one file each, ≈40 MB in all): the
+    text engine's recognition and line classifier, CenterFace and the corner plate detector. A
+    process compiled them in ≈0.6 s, and reads them back in ≈0.2 (issue 27). OpenVINO names each
+    file by a hash of the model, its config and its own version, and compiles afresh over a
+    file it cannot import (truncated or altered: checked here). Detection compiled for each
+    photo's shape is not cached: every photo size would leave a file."""
+    try:
+        folder = cache_dir() / "openvino"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not (_private(folder.parent) and _private(folder)):
+            return {}
+    except (OSError, RuntimeError):  # not writable, or no home folder (Path.home())
+        return {}
+    return {"CACHE_DIR": str(folder)}
 
 
 def _private(path: Path) -> bool:

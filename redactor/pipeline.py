@@ -12,13 +12,14 @@ import re
 import time
 import warnings
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import identity, io, render
+from . import identity, io, orientation, render
 from .classify import TextClassifier
 from .classify.ner import NameModels
 from .decisions import Decisions, Kind, Region
@@ -61,6 +62,9 @@ class _Work:
     crops: list[np.ndarray] = field(default_factory=list)
     # Vertical lines read the other way up too: (index into crops, crop read bottom to top).
     turned: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    # Quarter turns anticlockwise that made the photo upright (orientation.py); quads, plate quads
+    # and crops are in that upright frame until _finish maps the regions back.
+    turn: int = 0
 
 
 class Redactor:
@@ -91,6 +95,11 @@ class Redactor:
         # Only gallery modes load face recognition (mode "all" never imports it).
         self._encoder = identity.FaceEncoder() if self._faces is not None and policy.faces.mode != "all" else None
         self._text = TEXT_ENGINES[ocr](options=text_options) if text_categories else None
+        # Text detection runs beside face detection (_load_and_detect) when the text engine may use
+        # every core (threads 0). Batch workers run on one thread each, one per core
+        # (batch.split_work): a second thread there would only take turns with the first.
+        self._beside_faces = (self._faces is not None and self._text is not None
+                              and (text_options or TextOptions()).threads != 1)
         names = NameModels()
         self._classifier = TextClassifier(
             categories=frozenset(text_categories), deny_terms=policy.deny,
@@ -201,50 +210,101 @@ class Redactor:
         w = _Work(name=name, loaded=loaded, timings={"decode": time.perf_counter() - t})
         try:
             rgb = loaded.rgb
-            if self._faces is not None:
-                t = time.perf_counter()
-                w.faces = self._faces(rgb)
-                w.timings["faces"] = time.perf_counter() - t
-            if self._encoder is not None:
-                t = time.perf_counter()
-                w.encodings = identity.encode(self._encoder, rgb, w.faces, self.policy)
-                w.timings["face_encode"] = time.perf_counter() - t
-            if self._text is not None:
-                self._load_names_in_background()
-                t = time.perf_counter()
-                w.quads = self._text.detect(rgb)
-                w.crops, w.turned = self._line_crops(rgb, [q for q, _ in w.quads])
-                w.timings["text_detect"] = time.perf_counter() - t
-            if self._plates is not None:
-                t = time.perf_counter()
-                w.plate_quads = self._plates.candidates(rgb)
-                w.plate_detectors = [CascadePlateDetector.name] * len(w.plate_quads)
-                w.crops += [self._plates.crop(rgb, q) for q in w.plate_quads]
-                if self._corner_plates is not None:
-                    self._add_corner_plates(w, rgb)
-                w.timings["plate_candidates"] = time.perf_counter() - t
+            if self._beside_faces:
+                # Text and plates on a second thread while faces run on this one: libfacedetection
+                # runs on one core (holding the GIL for each call), OpenVINO's inference releases
+                # the GIL, so a process that has the machine to itself used one core of two for
+                # most of a photo's faces stage (bench/README.md, issue 27).
+                with ThreadPoolExecutor(1, thread_name_prefix="redactor-text") as pool:
+                    text = pool.submit(self._detect_text, w, rgb)
+                    try:
+                        self._detect_faces(w, rgb)
+                    finally:
+                        text.result()  # waits for the thread, and raises its error (fail closed)
+            else:
+                self._detect_faces(w, rgb)
+                self._detect_text(w, rgb)
         except Exception as e:  # fail closed: a detector error is this image's failure
             return Failure(name, _named(e, name))
         return w
 
+    def _detect_faces(self, w: _Work, rgb: np.ndarray) -> None:
+        if self._faces is not None:
+            t = time.perf_counter()
+            w.faces = self._faces(rgb)
+            w.timings["faces"] = time.perf_counter() - t
+        if self._encoder is not None:
+            t = time.perf_counter()
+            w.encodings = identity.encode(self._encoder, rgb, w.faces, self.policy)
+            w.timings["face_encode"] = time.perf_counter() - t
+
+    def _detect_text(self, w: _Work, rgb: np.ndarray) -> None:
+        """Text lines and their crops, then plate candidates and theirs (in that order: the crops
+        of ``w`` are the lines', then the plates'), in the photo turned upright where its lines
+        say it was turned (faces are found in the photo as taken)."""
+        if self._text is not None:
+            self._load_names_in_background()
+            t = time.perf_counter()
+            w.quads = self._text.detect(rgb)
+            rgb = self._turn_upright(w, rgb)  # a photo turned sideways or upside down: the rest sees it upright
+            w.crops, w.turned = self._line_crops(rgb, [q for q, _ in w.quads])
+            w.timings["text_detect"] = time.perf_counter() - t
+        if self._plates is not None:
+            t = time.perf_counter()
+            w.plate_quads = self._plates.candidates(rgb)
+            w.plate_detectors = [CascadePlateDetector.name] * len(w.plate_quads)
+            w.crops += [self._plates.crop(rgb, q) for q in w.plate_quads]
+            if self._corner_plates is not None:
+                self._add_corner_plates(w, rgb)
+            if w.turn % 2:
+                self._add_plates_as_taken(w)
+            w.timings["plate_candidates"] = time.perf_counter() - t
+
     def _load_names_in_background(self) -> None:
         """Start loading the name models (once) as text detection starts: OpenVINO's inference
-        releases the GIL, so the loading thread's Python runs beside it. Not during face
-        detection, whose library holds the GIL for each whole call: a loading thread would only
-        take turns with it. Not while detectors are built: the name models' imports hide torch
-        and pkg_resources from sys.modules for a moment (ner.py), which must not meet a
-        detector's own imports (EasyOCR imports torch)."""
+        releases the GIL, so the loading thread's Python runs beside it. Not while detectors are
+        built: the name models' imports hide torch and pkg_resources from sys.modules for a
+        moment (ner.py), which must not meet a detector's own imports (EasyOCR imports torch)."""
         if self._names is not None:
             self._names.load_in_background()
 
-    def _add_corner_plates(self, w: _Work, rgb: np.ndarray) -> None:
+    def _turn_upright(self, w: _Work, rgb: np.ndarray) -> np.ndarray:
+        """The photo turned upright when its text lines say it was turned (orientation.decide),
+        with ``w.quads`` carried into that frame (``w.turn`` records the turn); else ``rgb``."""
+        text = self._text
+        assert text is not None
+        scores = getattr(text, "turned_scores", None)  # engines without a line classifier: as taken
+        if scores is None or not w.quads:
+            return rgb
+        w.turn = orientation.decide([q for q, _ in w.quads], lambda q: text.crop(rgb, q), scores)
+        if not w.turn:
+            return rgb
+        size = (rgb.shape[1], rgb.shape[0])
+        w.quads = [(orientation.to_upright(q, w.turn, size), s) for q, s in w.quads]
+        return orientation.upright(rgb, w.turn)
+
+    def _add_plates_as_taken(self, w: _Work) -> None:
+        """Plates looked for in the photo as taken too, after a quarter turn: a street of vertical
+        Chinese signs looks to the line classifier like a photo turned clockwise, and the plate
+        detectors find upright plates only. Their quads are carried into the upright frame."""
+        assert self._plates is not None
+        rgb = w.loaded.rgb
+        for quad in self._plates.candidates(rgb):
+            w.plate_quads.append(orientation.to_upright(quad, w.turn, (rgb.shape[1], rgb.shape[0])))
+            w.plate_detectors.append(CascadePlateDetector.name)
+            w.crops.append(self._plates.crop(rgb, quad))
+        if self._corner_plates is not None:
+            self._add_corner_plates(w, rgb, turn=w.turn)
+
+    def _add_corner_plates(self, w: _Work, rgb: np.ndarray, turn: int = 0) -> None:
         """The corner detector's plates, straightened; a squarish one (two-row plates: Hong Kong
         vans, lorries and motorcycles, mainland yellow plates; at most ``_TWO_ROWS_ASPECT`` wide
-        for its height) is read as its two rows as well (see :meth:`_read_plate_rows`)."""
+        for its height) is read as its two rows as well (see :meth:`_read_plate_rows`). ``turn``:
+        quarter turns that carry ``rgb``'s quads into the frame of ``w`` (orientation.py)."""
         assert self._corner_plates is not None
         for quad, _ in self._corner_plates.detect(rgb):
             crop = straightened(rgb, quad)
-            w.plate_quads.append(quad)
+            w.plate_quads.append(orientation.to_upright(quad, turn, (rgb.shape[1], rgb.shape[0])) if turn else quad)
             w.plate_detectors.append(CornerPlateDetector.name)
             w.crops.append(crop)
             h, wd = crop.shape[:2]
@@ -435,6 +495,10 @@ class Redactor:
                 best.score if best else line.score, best.recognizer if best else "", policy, pad=pad,
                 hidden=best is not None,
             ))
+        if w.turn:  # back from the upright frame to the photo's (faces were found in the photo's)
+            size = (w.loaded.rgb.shape[1], w.loaded.rgb.shape[0])
+            regions = [r if r.kind == "face" else replace(r, quad=orientation.to_photo(r.quad, w.turn, size))
+                       for r in regions]
         w.timings["classify"] = time.perf_counter() - t
         src = w.loaded.source
         decisions = Decisions(

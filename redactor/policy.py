@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from .errors import GalleryError, PolicyError
 from .gallery import Gallery
-from .metadata import PERSONAL_TEXT, MetadataPolicy, parse_keep
+from .metadata_fields import PERSONAL_TEXT, MetadataPolicy, parse_keep
 from .types import ACTIONS, CATEGORIES, Action, Category
 
 #: [faces] mode: which detected faces are hidden (see FacePolicy).
@@ -82,7 +82,7 @@ class Policy:
     fill_color: tuple[int, int, int] = (0, 0, 0)
     source: str = "<default>"
     faces: FacePolicy = field(default_factory=FacePolicy)
-    metadata: MetadataPolicy = field(default_factory=MetadataPolicy)  # redactor/metadata.py
+    metadata: MetadataPolicy = field(default_factory=MetadataPolicy)  # redactor/metadata_fields.py
 
     # Read-only mappings do not pickle; `--jobs N` sends the policy to each worker process.
     # The state names the fields that were read-only, so exactly those come back read-only.

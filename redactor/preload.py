@@ -1,4 +1,4 @@
-"""Imported once by the batch worker pool's fork server (:func:`redactor.batch.worker_context`):
+"""Imported once by the batch worker pool's fork server (:func:`redactor.pool.worker_context`):
 the libraries every worker needs, so that each worker forks with them in memory instead of
 importing them again (a worker's load 2.5 -> 1.3 s on the 2-core machine; bench/README.md), and
 the name models, which are plain Python objects (jieba's tables, spaCy's pipeline on numpy):

@@ -55,7 +55,7 @@ def executor(address: str | None = None, actors: int | None = None, *, worker_gb
     ``address``: a running cluster to join (``ray start --head`` prints it; ``ray://`` client
     addresses work too); None starts a local cluster on this machine, for this run only.
     ``actors``: how many Redactors work at once; None: one per CPU of the cluster, at most one
-    per ``worker_gb`` of its memory (what one worker peaks at, see ``cli.WORKER_GB``). If Ray is
+    per ``worker_gb`` of its memory (what one worker peaks at, see ``commands.WORKER_GB``). If Ray is
     already initialised in this process (a library caller, the tests), that cluster is used and
     left running.
     """

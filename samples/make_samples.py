@@ -1,7 +1,10 @@
 """Make the bundled sample photos and their ground-truth sidecars (fake data only).
 
     .venv/bin/pip install scikit-image==0.26.0   # the astronaut photo (NASA, public domain)
-    .venv/bin/python samples/make_samples.py      # needs exiftool and fonts-wqy-microhei (Debian)
+    .venv/bin/python samples/make_samples.py [NAME ...]   # all, or only these (e.g. border_van.jpg)
+
+Needs exiftool, fonts-wqy-microhei (the first three) and fonts-wqy-zenhei (the van; the Makefile
+installs it), both Debian packages.
 
 Writes, next to this script:
 
@@ -11,6 +14,9 @@ Writes, next to this script:
   poster face. Stored rotated with EXIF Orientation=6 and carrying camera, date, GPS, thumbnail,
   XMP and a JPEG comment, all of which a redacted copy must drop.
 - ``name_card.png``    900x520 business card with a PNG tEXt ``Comment`` chunk.
+- ``border_van.jpg``   1280x960 cross-border van from the front, seen a little from the side: a
+  Hong Kong two-row plate above its mainland plate (粤Z...港, white on black), as vans that cross
+  at Lok Ma Chau carry them; the firm's name on the bonnet (not personal).
 
 Each image ``X`` gets ``X.json`` in the shared corpus format: one region per text line, face or
 plate, with its exact quadrilateral carried through every transform the renderer applies.
@@ -37,6 +43,7 @@ from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 HERE = Path(__file__).resolve().parent
 CJK = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+ZENHEI = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"  # the mainland plate's 粤 (make system installs it)
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 COMMENT = "sample comment: must not survive redaction"
@@ -576,6 +583,69 @@ def name_card(rng: np.random.Generator) -> Scene:
     return scene
 
 
+def border_van(rng: np.random.Generator) -> Scene:
+    """A white van from the front on a road by a border crossing: a Hong Kong two-row plate
+    ("TX" over "4127") above a mainland plate ("粤Z·F023港", white on black), the pair that a
+    cross-border vehicle carries; the firm's name on the bonnet. Seen a little from the side."""
+    w, h = 1280, 960
+    img = Image.new("RGB", (w, h), (172, 198, 222))
+    d = ImageDraw.Draw(img)
+    d.rectangle((0, 420, w, 600), fill=(120, 126, 118))  # the crossing's buildings, far off
+    for x in range(20, w, 140):
+        d.rectangle((x, 450, x + 90, 520), fill=(92, 104, 112))
+    d.rectangle((0, 600, w, h), fill=(78, 78, 84))  # road
+    for x in range(0, w, 220):
+        d.rectangle((x + 30, 900, x + 150, 914), fill=(226, 226, 210))
+    scene = Scene(np.asarray(img))
+    van = Image.new("RGBA", (640, 620), (0, 0, 0, 0))
+    vd = ImageDraw.Draw(van)
+    vd.rounded_rectangle((40, 20, 600, 300), 40, fill=(236, 236, 232, 255))  # cab
+    vd.polygon([(90, 60), (550, 60), (580, 250), (60, 250)], fill=(120, 150, 170, 255))  # windscreen
+    vd.rounded_rectangle((20, 280, 620, 560), 30, fill=(240, 240, 236, 255))  # front
+    vd.rectangle((150, 330, 490, 380), fill=(58, 60, 66, 255))  # grille
+    for x in (40, 500):
+        vd.ellipse((x, 320, x + 100, 380), fill=(252, 246, 214, 255))  # headlights
+    vd.rectangle((20, 520, 620, 560), fill=(160, 164, 172, 255))  # bumper
+    for x in (50, 490):
+        vd.rounded_rectangle((x, 540, x + 100, 615), 14, fill=(18, 18, 18, 255))  # tyres
+    regions: list[dict[str, Any]] = []
+    firm = Line("順景運輸", "none", 34, ZENHEI, (30, 70, 140))
+    fw, _ = ink_size(firm)
+    regions.append({"category": "text", "pii": "none", "text": firm.text,
+                     "polygon": draw_line(vd, firm, 320 - fw / 2, 262)})
+    # The Hong Kong plate, two rows, black on white: 150 x 96 px.
+    hk = Image.new("RGBA", (150, 96), (250, 250, 246, 255))
+    hd = ImageDraw.Draw(hk)
+    hd.rectangle((0, 0, 149, 95), outline=(16, 16, 16, 255), width=3)
+    f = ImageFont.truetype(BOLD, 38)
+    for text, y in (("TX", 4), ("4127", 50)):
+        x0, y0, x1, y1 = f.getbbox(text)
+        hd.text(((150 - (x1 - x0)) / 2 - x0, y + (42 - (y1 - y0)) / 2 - y0), text, font=f, fill=(10, 10, 10, 255))
+    # The mainland plate, white on black: 230 x 72 px (440 x 140 mm).
+    ml = Image.new("RGBA", (230, 72), (14, 14, 18, 255))
+    md = ImageDraw.Draw(ml)
+    md.rectangle((4, 4, 225, 67), outline=(236, 236, 236, 255), width=2)
+    f = ImageFont.truetype(ZENHEI, 44)
+    x0, y0, x1, y1 = f.getbbox("粤Z·F023港")
+    scale = min(1.0, 206 / (x1 - x0))
+    f = ImageFont.truetype(ZENHEI, int(44 * scale))
+    x0, y0, x1, y1 = f.getbbox("粤Z·F023港")
+    md.text(((230 - (x1 - x0)) / 2 - x0, (72 - (y1 - y0)) / 2 - y0), "粤Z·F023港", font=f, fill=(240, 240, 240, 255))
+    for face, text, cx, cy in ((hk, "TX 4127", 320, 432), (ml, "粤Z·F023港", 320, 528)):
+        pw, ph = face.size
+        x, y = cx - pw / 2, cy - ph / 2
+        van.alpha_composite(face, (int(x), int(y)))
+        regions.append({"category": "plate", "pii": "plate", "text": text,
+                        "polygon": [[int(x), int(y)], [int(x) + pw, int(y)], [int(x) + pw, int(y) + ph],
+                                    [int(x), int(y) + ph]]})
+    # The van, slightly from its left: the far side narrower (a homography, not a rotation).
+    src = np.float32([[0, 0], [640, 0], [640, 620], [0, 620]])
+    dst = np.float32([[330, 250], [950, 285], [950, 905], [330, 930]])
+    scene.add(np.asarray(van), regions, cv2.getPerspectiveTransform(src, dst), shadow=0.25)
+    scene.check_inside()
+    return scene
+
+
 def sidecar(scene: Scene, path: Path, size: tuple[int, int], **extra: object) -> None:
     """Write ``X.json`` next to image ``X``: the header keys, then one region per line."""
     head = {
@@ -631,27 +701,43 @@ def write_street(rng: np.random.Generator, path: Path) -> None:
         )
 
 
-def main() -> None:
+#: The first three share one random stream (seed 2019), so they are made together; the van has its own.
+FIRST, VAN = ("lennon_wall.jpg", "street_car.jpg", "name_card.png"), "border_van.jpg"
+
+
+def main(names: list[str]) -> None:
     if not shutil.which("exiftool"):
         raise SystemExit("exiftool is needed: apt-get install libimage-exiftool-perl")
-    rng = np.random.default_rng(2019)
+    unknown = set(names) - {*FIRST, VAN}
+    if unknown:
+        raise SystemExit(f"no sample named {', '.join(sorted(unknown))}; the samples: {', '.join((*FIRST, VAN))}")
+    if not names or set(names) & set(FIRST):
+        rng = np.random.default_rng(2019)
+        scene = wall(rng)
+        image = scene.finish(rng, light_map(1600, 1200, 0.25, 0.2, 0.22, 0.2), 0.8, 3.5)
+        path = HERE / "lennon_wall.jpg"
+        sidecar(scene, path, image.size)
+        image.save(path, quality=85)
 
-    scene = wall(rng)
-    image = scene.finish(rng, light_map(1600, 1200, 0.25, 0.2, 0.22, 0.2), 0.8, 3.5)
-    path = HERE / "lennon_wall.jpg"
-    sidecar(scene, path, image.size)
-    image.save(path, quality=85)
+        write_street(rng, HERE / "street_car.jpg")
 
-    write_street(rng, HERE / "street_car.jpg")
-
-    scene = name_card(rng)
-    image = scene.finish(rng, light_map(900, 520, 0.3, 0.3, 0.08, 0.1), 0.5, 0.0)
-    path = HERE / "name_card.png"
-    sidecar(scene, path, image.size)
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Comment", COMMENT)
-    image.save(path, pnginfo=info)
+        scene = name_card(rng)
+        image = scene.finish(rng, light_map(900, 520, 0.3, 0.3, 0.08, 0.1), 0.5, 0.0)
+        path = HERE / "name_card.png"
+        sidecar(scene, path, image.size)
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Comment", COMMENT)
+        image.save(path, pnginfo=info)
+    if not names or VAN in names:
+        rng = np.random.default_rng(2026)
+        scene = border_van(rng)
+        image = scene.finish(rng, light_map(1280, 960, 0.6, 0.15, 0.1, 0.18), 0.8, 2.5)
+        path = HERE / VAN
+        sidecar(scene, path, image.size)
+        image.save(path, quality=88)
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

@@ -31,6 +31,20 @@ def fake_redactor() -> Redactor:
     return Redactor(Policy.from_toml(POLICY), ocr="fake", faces="fake")
 
 
+def review_of_two_walls(tmp_path):
+    """A review session (fake detectors, not started) over two walls in tmp_path/in, approving
+    into tmp_path/out, and its Service: what test_web.py and test_browser.py serve."""
+    from redactor import batch
+    from redactor.web.service import ReviewSession, Service
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir(exist_ok=True)
+    draw_wall(src / "a.png", seed=1)
+    draw_wall(src / "b.png", seed=2)
+    service = Service(fake_redactor())
+    return service, ReviewSession(batch.plan([src], out), out, service)
+
+
 def draw_wall(path, seed=0):
     """A PNG (lossless, so kept pixels can be compared exactly) with coloured notes and text."""
     rng = np.random.default_rng(seed)

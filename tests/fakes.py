@@ -36,7 +36,8 @@ class FakeFaces:
 
 
 def written_in_home(home: Path) -> list[str]:
-    """Files a run wrote under ``home`` other than redactor's own cache (jieba's tables,
-    checked by sha256: redactor.models.derived), as paths relative to it."""
+    """Files a run wrote under ``home`` other than redactor's own cache (jieba's tables, checked
+    by sha256: redactor.models.derived; OpenVINO's compiled models: models.compile_cache), as
+    paths relative to it."""
     written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if not p.is_dir())
-    return [p for p in written if not p.startswith(".cache/redactor/jieba-tables-")]
+    return [p for p in written if not p.startswith((".cache/redactor/jieba-tables-", ".cache/redactor/openvino/"))]

@@ -19,12 +19,11 @@ pytest.importorskip("playwright")
 pytest.importorskip("uvicorn")
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
-from conftest import MISSED_NAME, SLOGAN, draw_wall, fake_redactor  # noqa: E402
+from conftest import MISSED_NAME, SLOGAN, fake_redactor, review_of_two_walls  # noqa: E402
 
-from redactor import Decisions, batch, io  # noqa: E402
+from redactor import Decisions, io  # noqa: E402
 from redactor.render import quad_mask  # noqa: E402
 from redactor.web.app import create_app  # noqa: E402
-from redactor.web.service import ReviewSession, Service  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
@@ -66,12 +65,8 @@ def server_not_analysed(tmp_path, fake_engines):
 
 
 def serve(tmp_path, start=True):
+    service, session = review_of_two_walls(tmp_path)
     src, out = tmp_path / "in", tmp_path / "out"
-    src.mkdir(exist_ok=True)
-    draw_wall(src / "a.png", seed=1)
-    draw_wall(src / "b.png", seed=2)
-    service = Service(fake_redactor())
-    session = ReviewSession(batch.plan([src], out), out, service)
     if start:
         session.start()  # background analysis, as `redactor review` does
     app = create_app(service, session=session, token=TOKEN, max_upload=MAX_UPLOAD)

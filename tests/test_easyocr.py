@@ -239,8 +239,7 @@ def test_cli_eval_says_chinese_is_not_read(tmp_path):
 
 @pytest.mark.models
 def test_default_engine_never_imports_torch():
-    """torch and easyocr load only when the easyocr engine is chosen (the default stays light).
-    A None entry is not a module: the name models' loading thread may be inside models.hidden."""
+    """torch and easyocr load only when the easyocr engine is chosen (the default stays light)."""
     code = ("import sys, redactor; redactor.Redactor().redact(__import__('numpy').zeros((64, 64, 3), 'uint8')); "
             "from redactor import cli; "
             "print(sorted(m for m in ('torch', 'easyocr') if sys.modules.get(m) is not None))")

@@ -231,3 +231,30 @@ def test_a_face_both_models_see_takes_both_their_words(score, proposed, expected
     here, elsewhere = (101.0, 99.0, 23.0, 27.0, float(proposed)), (300.0, 100.0, 24.0, 26.0, 99.0)
     assert det._agreed(box, [here, elsewhere])[4] == pytest.approx(expected)
     assert det._agreed(box, [elsewhere]) == box
+
+def test_libfacedetection_called_directly_gives_the_bindings_rows():
+    """The detector calls libfacedetection's own entry point through ctypes (which releases the
+    GIL, so text detection runs beside it); the wheel's binding, which holds it, must find the
+    same faces with the same scores and landmarks, on a photo and on an enlarged tile of it."""
+    import yuface
+
+    from redactor.detect.faces import libfacedetection
+
+    detect = libfacedetection()
+    for rgb in (photo("astronaut.jpg"), photo("cameraman.jpg", 1.5), photo("chelsea.jpg", 2.0)[:700, :900]):
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        ours, theirs = detect(bgr), yuface.c_detect(bgr)
+        assert len(ours) >= 1
+        # The binding's 16th column is the library's unused slot, left uninitialised.
+        assert np.array_equal(ours, np.asarray(theirs)[:, :15].astype(np.int16))
+
+
+def test_libfacedetection_refuses_what_it_cannot_read():
+    from redactor.detect.faces import libfacedetection
+    from redactor.errors import AnalysisError
+
+    detect = libfacedetection()
+    with pytest.raises(AnalysisError, match="contiguous BGR uint8"):
+        detect(photo("astronaut.jpg")[:, ::-1])  # a view: its rows are not laid out in order
+    with pytest.raises(AnalysisError, match="contiguous BGR uint8"):
+        detect(np.zeros((64, 64), np.uint8))

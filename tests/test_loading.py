@@ -221,7 +221,7 @@ def test_a_small_batch_runs_in_this_process_unless_workers_are_asked_for(monkeyp
     detectors) costs more than one or two images gain from them."""
     from conftest import draw_wall
 
-    from redactor import Policy, batch
+    from redactor import Policy, batch, pool
 
     (tmp_path / "in").mkdir()
     for i in range(3):
@@ -233,7 +233,7 @@ def test_a_small_batch_runs_in_this_process_unless_workers_are_asked_for(monkeyp
         return []
         yield
 
-    monkeypatch.setattr(batch, "_in_pool", no_pool)
+    monkeypatch.setattr(pool, "_in_pool", no_pool)
     opts = batch.Options(policy=Policy.default(), ocr="fake", force=True)
     two = batch.plan(sorted((tmp_path / "in").iterdir())[:2], tmp_path / "out")
     outcomes = batch.run(two, opts, jobs_n=2, small_in_process=True)
@@ -242,3 +242,28 @@ def test_a_small_batch_runs_in_this_process_unless_workers_are_asked_for(monkeyp
     assert pools == [2]
     batch.run(batch.plan([tmp_path / "in"], tmp_path / "out"), opts, jobs_n=2, small_in_process=True)
     assert pools == [2, 2], "three images are worth two workers"
+
+
+def test_compiled_models_are_cached_in_a_private_folder_and_an_altered_file_is_compiled_again(cache_home):
+    """OpenVINO's cache of compiled models (the dynamic-shape ones) is ours alone; a file
+    OpenVINO cannot import (truncated, altered) is compiled afresh, giving the same readings."""
+    from redactor.detect.text import RapidOCREngine
+
+    crop = np.full((48, 200, 3), 255, np.uint8)
+    crop[14:34, 20:180] = 0
+    first = RapidOCREngine().read([crop])
+    blobs = sorted((cache_home / "openvino").glob("*.blob"))
+    assert len(blobs) == 2  # recognition and the line classifier; detection (per shape) is not cached
+    assert (cache_home / "openvino").stat().st_mode & 0o777 == 0o700
+    for blob in blobs:
+        blob.chmod(0o600)
+        blob.write_bytes(blob.read_bytes()[: blob.stat().st_size // 3])
+    assert RapidOCREngine().read([crop]) == first
+
+
+def test_a_cache_folder_others_can_write_is_not_used_for_compiled_models(cache_home):
+    cache_home.mkdir(parents=True)
+    cache_home.chmod(0o777)
+    assert models.compile_cache() == {}
+    cache_home.chmod(0o700)
+    assert models.compile_cache() == {"CACHE_DIR": str(cache_home / "openvino")}

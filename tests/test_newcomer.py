@@ -224,7 +224,7 @@ def test_the_failure_handler_does_not_raise_when_the_folder_cannot_be_written(tm
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
     monkeypatch.setattr(Path, "unlink", refused)
-    monkeypatch.setattr(batch.io, "write_atomic", refused)
+    monkeypatch.setattr("redactor.io.write_atomic", refused)
     outcome = batch.record_failure(job, OSError(errno.EROFS, "Read-only file system"), batch.Options(Policy.default()))
     assert outcome.status == "failed"
     assert f"earlier output {job.out} could not be removed" in outcome.message

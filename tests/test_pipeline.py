@@ -1,11 +1,14 @@
 """Pipeline wiring with fake detectors: what gets hidden, and failing closed."""
 
+import threading
+
 import fakes
 import numpy as np
 import pytest
 
 from redactor import AnalysisError, Failure, Policy, Redactor
 from redactor.detect import FACE_DETECTORS, TEXT_ENGINES
+from redactor.detect.text import TextOptions
 from redactor.layout import group_lines
 from redactor.types import Detection, Quad
 
@@ -88,11 +91,45 @@ def test_unreadable_line_hidden_where_personal_text_was_found(monkeypatch, lines
         assert smudge.recognizer == "unreadable" and smudge.score == pytest.approx(0.6)
 
 
-def test_failing_detector_fails_closed_and_batch_goes_on(redactor):
-    out = list(redactor.redact_many([photo(), photo(13), photo()], names=["a", "b", "c"]))
-    assert [type(o).__name__ for o in out] == ["Result", "Failure", "Result"]
-    failure = out[1]
-    assert isinstance(failure, Failure) and "b" in str(failure.error) and "detector exploded" in str(failure.error)
+class ExplodingFaces(fakes.FakeFaces):
+    """Finds FACE; raises on images whose top-left pixel is 17, and notes the thread it ran on."""
+
+    def __init__(self):
+        super().__init__([(FACE, 0.9)])
+        self.threads: list[str] = []
+
+    def __call__(self, rgb):
+        self.threads.append(threading.current_thread().name)
+        if rgb[0, 0, 0] == 17:
+            raise RuntimeError("face detector exploded")
+        return super().__call__(rgb)
+
+
+class ThreadNotingText(FakeText):
+    threads: list[str] = []
+
+    def detect(self, rgb):
+        self.threads.append(threading.current_thread().name)
+        return super().detect(rgb)
+
+
+@pytest.mark.parametrize("threads, beside", [(0, True), (1, False)])
+def test_failing_detector_fails_closed_and_batch_goes_on(monkeypatch, threads, beside):
+    """Text detection runs on a second thread beside face detection when the engine may use every
+    core (threads 0), in turn on one thread (a batch worker's threads 1); either way a failure of
+    either detector is that image's failure, and the next image is redacted."""
+    faces, text = ExplodingFaces(), ThreadNotingText()
+    text.threads = []
+    monkeypatch.setitem(TEXT_ENGINES, "fake", lambda **kw: text)
+    monkeypatch.setitem(FACE_DETECTORS, "fake", lambda **kw: faces)
+    redactor = Redactor(ocr="fake", faces="fake", text_options=TextOptions(threads=threads))
+    out = list(redactor.redact_many([photo(), photo(13), photo(17), photo()], names=["a", "b", "c", "d"]))
+    assert [isinstance(o, Failure) for o in out] == [False, True, True, False]
+    assert "b" in str(out[1].error) and "detector exploded" in str(out[1].error)
+    assert "c" in str(out[2].error) and "face detector exploded" in str(out[2].error)
+    assert [r.findings[0].category for r in (out[0], out[3])] == ["face", "face"]
+    assert set(faces.threads) == {threading.main_thread().name}
+    assert (threading.main_thread().name not in text.threads) is beside
     with pytest.raises(AnalysisError, match="detector exploded"):
         redactor.redact(photo(13), name="bad.jpg")
 

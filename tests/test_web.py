@@ -7,24 +7,19 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
-from conftest import MISSED_NAME, draw_wall, fake_redactor  # noqa: E402
+from conftest import MISSED_NAME, draw_wall, fake_redactor, review_of_two_walls  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
-from redactor import Decisions, batch, io  # noqa: E402
+from redactor import Decisions, io  # noqa: E402
 from redactor.web.app import create_app  # noqa: E402
-from redactor.web.service import ReviewSession, Service  # noqa: E402
+from redactor.web.service import Service  # noqa: E402
 
 TOKEN = "test-token"
 HOSTS = frozenset({"testserver"})
 
 
 def make_review(tmp_path, *, analyse=True):
-    src, out = tmp_path / "in", tmp_path / "out"
-    src.mkdir(exist_ok=True)
-    draw_wall(src / "a.png", seed=1)
-    draw_wall(src / "b.png", seed=2)
-    service = Service(fake_redactor())
-    session = ReviewSession(batch.plan([src], out), out, service)
+    service, session = review_of_two_walls(tmp_path)
     if analyse:
         session.analyse_pending()
     app = create_app(service, session=session, token=TOKEN, allowed_hosts=HOSTS)

@@ -1,6 +1,6 @@
 """Person names: Hong Kong surnames (Chinese characters and their Cantonese romanisations).
 
-Data, not logic: the recognizers in patterns.py build their regexes from these lists.
+Data, not logic: the recognizers (patterns.py, pattern_data.py) build their regexes from these lists.
 Surnames are the ~130 most common in Hong Kong (Traditional characters; OpenCC turns OCR's
 occasional Simplified output back into Traditional before matching).
 """

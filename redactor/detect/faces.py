@@ -32,10 +32,10 @@ Crowds (issue 24): where the first pass finds ``crowd_count`` small faces or mor
 ``verify_side`` px, the faces the detail tiles exist for), CenterFace looks at the whole photo
 enlarged to ``crowd_side`` (at most 2x), each proposal confirmed on its 48 px crop, and a
 libfacedetection face that CenterFace also proposes takes both models' word (:meth:`_agreed`).
-A wall of printed portraits finds its faces large and pays nothing; so do photos of few
-people. A mirrored pass of the tiles (``crowd_flip``) is off: on the shared crowds it found no
-face the others missed once first-pass boxes were kept, for the cost of the tiles again
-(bench/README.md). CenterFace runs on OpenVINO (:class:`CenterFace`), 2-4x faster than on
+A wall of printed portraits finds its faces large and pays nothing for it; so do photos of
+few people. A mirrored pass of the tiles (``crowd_flip``) runs where the first pass found
+``crowd_count`` faces of any size: libfacedetection is not symmetric, and on a wall a weak small
+face's mirrored box was the one CenterFace's check accepted (bench/README.md). CenterFace runs on OpenVINO (:class:`CenterFace`), 2-4x faster than on
 OpenCV's DNN module.
 Each Detection's ``detector`` says which model found it.
 """
@@ -43,12 +43,13 @@ Each Detection's ``detector`` says which model found it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..errors import AnalysisError
-from ..models import model_path
+from ..errors import AnalysisError, ModelError
+from ..models import compile_cache, model_path
 from ..types import Detection, Quad
 
 Box = tuple[float, float, float, float, float]  # x, y, w, h, confidence 0-100; pixels
@@ -68,9 +69,9 @@ class YuFaceDetector:
                  detail_min: float = 50, detail_up_max: float = 2.0, second_side: int = 1600,
                  propose_min: float = 20, second_min: float = 45, verify_side: float = 48,
                  verify_min: float = 20, denoise: bool = True, second_always: bool = False,
-                 crowd_count: int = 6, crowd_side: int = 2048, crowd_up_max: float = 2.0, crowd_flip: bool = False,
+                 crowd_count: int = 6, crowd_side: int = 2048, crowd_up_max: float = 2.0, crowd_flip: bool = True,
                  crowd_min: float = 45, agree_min: float = 25, weak_max: float = 70, weak_min: float = 10) -> None:
-        self._detect = import_yuface().c_detect  # its detect() would drop candidates under 50
+        self._detect = libfacedetection()
         self.max_side = max_side
         self.tile = tile
         self.overlap = overlap
@@ -115,17 +116,17 @@ class YuFaceDetector:
         found = [(b, self.name) for b, _ in _merge([(b, "") for b in boxes])]
         proposals: list[Box] = []
         crowded = self._crowded(found)
-        if crowded:
-            # Mirrored, libfacedetection finds some heads turned aside one way round only.
-            if self.crowd_flip and up != scale:
-                flipped = self._tiles(np.ascontiguousarray(rgb[:, ::-1]), up)
-                found += [(f, self.name) for f, _ in _merge([((w - x - bw, y, bw, bh, c), self.name)
-                                                              for x, y, bw, bh, c in flipped])
-                          if not any(_same(f, b) for b, _ in found)]
-            if self._second is not None and self.crowd_side:
-                s = min(self.crowd_up_max, self.crowd_side / max(h, w))
-                kept, proposals = self._centerface(rgb, s, self.crowd_min)
-                found += kept
+        # Mirrored, libfacedetection finds some heads turned aside one way round only. Where the
+        # first pass found crowd_count faces of any size (walls of printed portraits too): without
+        # it, a weak small face on a wall lost the box CenterFace's check accepted (synthetic
+        # faces 96 -> 95 of 98, under the split's bar).
+        if self.crowd_flip and up != scale and self._many(found):
+            flipped = self._tiles(np.ascontiguousarray(rgb[:, ::-1]), up)
+            found = _merge(found + [((w - x - bw, y, bw, bh, c), self.name) for x, y, bw, bh, c in flipped])
+        if crowded and self._second is not None and self.crowd_side:
+            s = min(self.crowd_up_max, self.crowd_side / max(h, w))
+            kept, proposals = self._centerface(rgb, s, self.crowd_min)
+            found += kept
         if self._second is not None:
             found = [(self._verified(rgb, b), name) if name == self.name else (b, name) for b, name in found]
             if crowded:
@@ -189,6 +190,10 @@ class YuFaceDetector:
         CPU-s each and no face kept; counting small ones, on none, and on 37 of the 80 crowds."""
         small = [b for b, _ in found if b[4] >= self.detail_min and max(b[2], b[3]) < self.verify_side]
         return bool(self.crowd_count) and len(small) >= self.crowd_count
+
+    def _many(self, found: list[tuple[Box, str]]) -> bool:
+        """``crowd_count`` confident faces or more, of any size: where the mirrored tiles run."""
+        return bool(self.crowd_count) and sum(b[4] >= self.detail_min for b, _ in found) >= self.crowd_count
 
     def _agreed(self, box: Box, proposals: list[Box]) -> Box:
         """A libfacedetection face that CenterFace also proposed (its proposal's score or its
@@ -256,9 +261,49 @@ class YuFaceDetector:
         return max(found, key=lambda b: b[4], default=None)
 
     def _run(self, rgb: np.ndarray) -> list[Box]:
-        """Faces in an RGB image: rows of (confidence, x, y, w, h, 10 landmark coordinates, ...)."""
+        """Faces in an RGB image: rows of (confidence, x, y, w, h, 10 landmark coordinates)."""
         found = self._detect(np.ascontiguousarray(rgb[:, :, ::-1]))  # the model reads BGR
         return [(float(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[0])) for r in found]
+
+
+#: libfacedetection's result buffer (its DETECT_BUFFER_SIZE): a count, then 16 shorts a face
+#: (confidence 0-100, x, y, w, h, 10 landmark coordinates, one unused), at most 1024 faces.
+_RESULT_BYTES = 0x9000
+
+
+def libfacedetection() -> Callable[[np.ndarray], np.ndarray]:
+    """libfacedetection's own entry point, ``facedetect_cnn``, called through ctypes: BGR uint8
+    image -> int16 rows of (confidence, x, y, w, h, 10 landmark coordinates), every candidate
+    (yuface's ``detect()`` drops those under 50).
+
+    Not through yuface's Python binding, which holds the GIL for each whole call (0.2 s a 960 px
+    tile): text detection on a second thread then waited for it at each of its own calls, and
+    the two ran one after the other (issue 27). ctypes releases the GIL during the call. The
+    library is the manifest-verified file of the yuface wheel (pinned); its C++ symbol is
+    looked up by its mangled name, and the wheel's binding gives the same rows
+    (tests/test_faces.py)."""
+    import ctypes
+
+    import_yuface()  # OpenMP's thread count is set before the library loads
+    path = model_path("libfacedetection")
+    try:
+        fn = ctypes.CDLL(str(path))["_Z14facedetect_cnnPhS_iii"]  # facedetect_cnn(uchar*, uchar*, int, int, int)
+    except (OSError, AttributeError) as e:
+        raise ModelError(f"{path}: libfacedetection's facedetect_cnn could not be loaded ({e}); "
+                         "reinstall the pinned wheel: pip install --force-reinstall yuface==2023.5.1") from e
+    fn.restype = ctypes.c_void_p
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+
+    def detect(bgr: np.ndarray) -> np.ndarray:
+        if bgr.dtype != np.uint8 or bgr.ndim != 3 or bgr.shape[2] != 3 or not bgr.flags.c_contiguous:
+            raise AnalysisError(f"libfacedetection takes a contiguous BGR uint8 image, not {bgr.dtype} {bgr.shape}")
+        result = np.zeros(_RESULT_BYTES, np.uint8)
+        h, w = bgr.shape[:2]
+        fn(result.ctypes.data, bgr.ctypes.data, w, h, bgr.strides[0])
+        n = int(result[:4].view(np.int32)[0])
+        return result[4:4 + 32 * n].view(np.int16).reshape(n, 16)[:, :15]
+
+    return detect
 
 
 def import_yuface() -> Any:
@@ -298,7 +343,7 @@ class CenterFace:
         self._compiled = core.compile_model(model, "CPU", {
             "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
             "INFERENCE_NUM_THREADS": threads,
-            "ENABLE_CPU_PINNING": False, "CPU_RUNTIME_CACHE_CAPACITY": 0})
+            "ENABLE_CPU_PINNING": False, "CPU_RUNTIME_CACHE_CAPACITY": 0, **compile_cache()})
         self._outputs = [self._compiled.output(name) for name in ("537", "538", "539")]
 
     def __call__(self, rgb: np.ndarray, threshold: float) -> list[Box]:

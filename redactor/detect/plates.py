@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from ..models import model_path
+from ..models import compile_cache, model_path
 from ..types import Quad
 
 _MIN_SIZE = (24, 8)  # px (w, h): the cascade's window; plates in photos are larger
@@ -103,7 +103,8 @@ class CornerPlateDetector:
         self.sides = sides
         core = import_openvino().Core()
         config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False,
-                                  "INFERENCE_PRECISION_HINT": "f32", "CPU_RUNTIME_CACHE_CAPACITY": 0}
+                                  "INFERENCE_PRECISION_HINT": "f32", "CPU_RUNTIME_CACHE_CAPACITY": 0,
+                                  **compile_cache()}
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         # Compiled once with its dynamic input shape: each photo runs at its own size (a static

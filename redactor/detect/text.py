@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnalysisError
-from ..models import hidden, model_path
+from ..models import compile_cache, hidden, model_path
 from ..types import Quad
 
 
@@ -249,6 +249,14 @@ class RapidOCREngine:
         """Indices of the crops the orientation classifier calls turned 180°, confidently."""
         if self._cls is None:
             return []
+        assert self.options.upside_down is not None
+        return [i for i, p in enumerate(self.turned_scores(crops)) if p >= self.options.upside_down]
+
+    def turned_scores(self, crops: list[np.ndarray]) -> list[float]:
+        """Per crop, how sure the orientation classifier is that it is turned 180° (0..1); an
+        engine built without the classifier (``upside_down=None``) returns no scores."""
+        if self._cls is None or not crops:
+            return []
         # The classifier sees a 48x192 strip: a long line squashed into it (an MRZ line of 44
         # characters) loses its letters' shapes. Such a line is shown whole and in pieces of that
         # shape, and the line is doubted when any of them is (a piece of "<<<<" filler looks the same both ways).
@@ -263,11 +271,10 @@ class RapidOCREngine:
             raise AnalysisError(f"text orientation failed: {type(e).__name__}: {e}") from e
         if out.cls_res is None or len(out.cls_res) != len(pieces):
             raise AnalysisError(f"text orientation returned {len(out.cls_res or ())} results for {len(pieces)} lines")
-        turned = np.zeros(len(crops))
+        turned = [0.0] * len(crops)
         for i, (label, score) in zip(owner, out.cls_res, strict=True):
             turned[i] = max(turned[i], float(score) if label == "180" else 1 - float(score))
-        assert self.options.upside_down is not None
-        return [i for i in range(len(crops)) if turned[i] >= self.options.upside_down]
+        return turned
 
     def _recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         from rapidocr.ch_ppocr_rec import TextRecInput
@@ -491,7 +498,9 @@ class _OpenVINOSession:
                 del self._compiled[next(iter(self._compiled))]
             if shape is not None:
                 self._model.reshape(list(shape))
-            compiled = self._core.compile_model(self._model, "CPU", self._config)
+            # The dynamic model (shape None) through the cache of compiled models; not each shape.
+            config = self._config if shape is not None else {**self._config, **compile_cache()}
+            compiled = self._core.compile_model(self._model, "CPU", config)
             self._compiled[shape] = compiled, compiled.create_infer_request()
         return self._compiled[shape]
 

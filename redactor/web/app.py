@@ -30,8 +30,9 @@ from .. import __version__, io
 from ..decisions import Decisions
 from ..errors import DecisionsError, ImageError, ImageTooLargeError, RedactorError
 from ..types import ACTIONS, CATEGORIES
+from .review import Conflict, ReviewSession
 from .security import Guard, derive
-from .service import Busy, Conflict, ReviewSession, Service, encoded
+from .service import Busy, Service, encoded
 
 #: Uploads above this are refused with 413 (a 48 MP JPEG is ≈25 MB).
 MAX_UPLOAD = 64 * 2**20
