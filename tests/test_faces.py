@@ -172,20 +172,23 @@ def crowd(width: int = 30, rows: int = 3, cols: int = 6) -> tuple[np.ndarray, li
     return canvas, centres
 
 
-def test_crowd_passes_run_only_where_the_first_pass_finds_a_crowd(monkeypatch):
-    """The extra passes (mirrored tiles, CenterFace enlarged) are paid for on crowds only: a
-    portrait does not start them, a drawn crowd of small faces does, and every face they add
-    lies on a drawn face (the mirrored boxes are mapped back onto the photo)."""
+def test_crowd_passes_run_only_where_the_first_pass_finds_many_small_faces(monkeypatch):
+    """CenterFace's enlarged look (the crowd pass) is paid for on crowds of small faces only: a
+    portrait does not start it, nor does a wall of a dozen large printed faces (the walls' cost,
+    issue 27); a drawn crowd of small faces does, and every face it adds lies on a drawn face."""
     det = YuFaceDetector()
-    calls = []
-    run = YuFaceDetector._tiles
-    monkeypatch.setattr(YuFaceDetector, "_tiles", lambda self, rgb, up: calls.append(up) or run(self, rgb, up))
+    scales = []
+    run = YuFaceDetector._centerface
+    monkeypatch.setattr(YuFaceDetector, "_centerface",
+                        lambda self, rgb, s, keep: scales.append(s) or run(self, rgb, s, keep))
     det(photo("astronaut.jpg", 2.0))
-    assert len(calls) <= 1, "a portrait of one large face took the crowd passes"
-    calls.clear()
+    large, _ = crowd(width=160, rows=3, cols=4)  # 12 faces of ≈70 px on a 1024x768 photo
+    assert len(hidden(det(large))) >= 6, "the large faces are not found: the test shows nothing"
+    # (the drawn photos' grey background takes the 1x pass for grey photos; the crowd pass enlarges)
+    assert not [s for s in scales if s > 1], "a portrait or large faces took the crowd pass"
     image, centres = crowd()
     faces = hidden(det(image))
-    assert len(calls) == 2, "a crowd of faces did not take the mirrored pass"
+    assert [s for s in scales if s > 1], "a crowd of small faces did not take CenterFace's enlarged look"
     for f in faces:
         x0, y0, x1, y1 = f.quad.bbox()
         assert any(x0 - 5 <= cx <= x1 + 5 and y0 - 5 <= cy <= y1 + 5 for cx, cy in centres), (f, "on no face")
@@ -217,6 +220,17 @@ def test_a_weak_small_face_needs_centerface_to_agree(monkeypatch, score, second,
     assert (out[4] / 100 >= THRESHOLD) == kept
     assert bool(asked) == (score < det.weak_max)
 
+
+@pytest.mark.parametrize("score, proposed, expected", [(30, 40, 58), (30, 20, 30), (20, 90, 20), (90, 50, 95)])
+def test_a_face_both_models_see_takes_both_their_words(score, proposed, expected):
+    """In a crowd, a libfacedetection face at 0.30 that CenterFace proposes at 0.40 is hidden
+    (1 - 0.7 * 0.6 = 0.58); either alone under ``agree_min`` (0.25) changes nothing, and a
+    proposal elsewhere in the photo does not count."""
+    det = YuFaceDetector()
+    box = (100.0, 100.0, 24.0, 26.0, float(score))
+    here, elsewhere = (101.0, 99.0, 23.0, 27.0, float(proposed)), (300.0, 100.0, 24.0, 26.0, 99.0)
+    assert det._agreed(box, [here, elsewhere])[4] == pytest.approx(expected)
+    assert det._agreed(box, [elsewhere]) == box
 
 def test_libfacedetection_called_directly_gives_the_bindings_rows():
     """The detector calls libfacedetection's own entry point through ctypes (which releases the
