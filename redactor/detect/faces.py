@@ -35,8 +35,8 @@ libfacedetection face that CenterFace also proposes takes both models' word (:me
 A wall of printed portraits finds its faces large and pays nothing for it; so do photos of
 few people. A mirrored pass of the tiles (``crowd_flip``) runs where the first pass found
 ``crowd_count`` faces of any size: libfacedetection is not symmetric, and on a wall a weak small
-face's mirrored box was the one CenterFace's check accepted (bench/README.md). CenterFace runs on OpenVINO (:class:`CenterFace`), 2-4x faster than on
-OpenCV's DNN module.
+face's mirrored box was the one CenterFace's check accepted (bench/README.md). CenterFace runs
+on OpenVINO (:class:`CenterFace`), 2-4x faster than on OpenCV's DNN module.
 Each Detection's ``detector`` says which model found it.
 """
 
