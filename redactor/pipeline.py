@@ -251,13 +251,12 @@ class Redactor:
             w.timings["text_detect"] = time.perf_counter() - t
         if self._plates is not None:
             t = time.perf_counter()
-            w.plate_quads = self._plates.candidates(rgb)
-            w.plate_detectors = [CascadePlateDetector.name] * len(w.plate_quads)
-            w.crops += [self._plates.crop(rgb, q) for q in w.plate_quads]
-            if self._corner_plates is not None:
-                self._add_corner_plates(w, rgb)
+            self._add_plates(w, rgb)
             if w.turn % 2:
-                self._add_plates_as_taken(w)
+                # After a quarter turn, the photo as taken too: a street of vertical Chinese signs
+                # looks to the line classifier like a photo turned clockwise, and the plate
+                # detectors find upright plates only.
+                self._add_plates(w, w.loaded.rgb, w.turn)
             w.timings["plate_candidates"] = time.perf_counter() - t
 
     def _load_names_in_background(self) -> None:
@@ -283,18 +282,17 @@ class Redactor:
         w.quads = [(orientation.to_upright(q, w.turn, size), s) for q, s in w.quads]
         return orientation.upright(rgb, w.turn)
 
-    def _add_plates_as_taken(self, w: _Work) -> None:
-        """Plates looked for in the photo as taken too, after a quarter turn: a street of vertical
-        Chinese signs looks to the line classifier like a photo turned clockwise, and the plate
-        detectors find upright plates only. Their quads are carried into the upright frame."""
+    def _add_plates(self, w: _Work, rgb: np.ndarray, turn: int = 0) -> None:
+        """Both proposers' plates in ``rgb``, with their crops; ``turn``: quarter turns that carry
+        ``rgb``'s quads into the frame of ``w`` (orientation.py)."""
         assert self._plates is not None
-        rgb = w.loaded.rgb
+        size = (rgb.shape[1], rgb.shape[0])
         for quad in self._plates.candidates(rgb):
-            w.plate_quads.append(orientation.to_upright(quad, w.turn, (rgb.shape[1], rgb.shape[0])))
+            w.plate_quads.append(orientation.to_upright(quad, turn, size) if turn else quad)
             w.plate_detectors.append(CascadePlateDetector.name)
             w.crops.append(self._plates.crop(rgb, quad))
         if self._corner_plates is not None:
-            self._add_corner_plates(w, rgb, turn=w.turn)
+            self._add_corner_plates(w, rgb, turn)
 
     def _add_corner_plates(self, w: _Work, rgb: np.ndarray, turn: int = 0) -> None:
         """The corner detector's plates, straightened; a squarish one (two-row plates: Hong Kong
