@@ -237,12 +237,12 @@ def compile_cache() -> dict[str, str]:
     """OpenVINO's config for its cache of compiled models, in ``openvino/`` of the user's cache
     folder; empty (compile every time) where that folder cannot be made ours alone.
 
-    For models compiled with a dynamic input shape only (one file each, ≈40 MB in all): the
+    For models compiled with a dynamic input shape only (one file each, ≈31 MB in all): the
     text engine's recognition and line classifier, CenterFace and the corner plate detector. A
     process compiled them in ≈0.6 s, and reads them back in ≈0.2 (issue 27). OpenVINO names each
     file by a hash of the model, its config and its own version, and compiles afresh over a
-    file it cannot import (truncated or altered: checked here). Detection compiled for each
-    photo's shape is not cached: every photo size would leave a file."""
+    file it cannot import (truncated or altered: tests/test_loading.py). Detection compiled for
+    each photo's shape is not cached: every photo size would leave a file."""
     try:
         folder = cache_dir() / "openvino"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

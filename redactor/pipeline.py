@@ -261,9 +261,9 @@ class Redactor:
 
     def _load_names_in_background(self) -> None:
         """Start loading the name models (once) as text detection starts: OpenVINO's inference
-        releases the GIL, so the loading thread's Python runs beside it. Not while detectors are
-        built: the name models' imports hide torch and pkg_resources from sys.modules for a
-        moment (ner.py), which must not meet a detector's own imports (EasyOCR imports torch)."""
+        releases the GIL, so the loading thread's Python runs beside it. Not from the start of
+        ``Redactor()``: there they took the cores the detectors' compiles need (the card 4.0-5.2
+        -> 4.7-5.6 s, bench/README.md)."""
         if self._names is not None:
             self._names.load_in_background()
 
